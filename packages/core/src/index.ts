@@ -1,0 +1,23 @@
+export type {
+  BackendCapabilities,
+  BackendSession,
+  DeviceTensor,
+  InferenceBackend,
+  ModelSource,
+  RunOptions,
+  SessionOptions,
+  TensorMap,
+} from './backend/inference-backend.js';
+export * from './errors/index.js';
+export type {
+  LlmFamily,
+  ModelDtype,
+  ModelManifest,
+  ModelPart,
+  VisionVariant,
+} from './manifest/model-manifest.js';
+export { MODEL_FORMAT_VERSION } from './manifest/model-manifest.js';
+export { float16BitsToFloat32, float32ArrayToFloat16, float32ToFloat16Bits } from './tensor/float16.js';
+export type { Tensor, TensorDataMap, TensorDataType } from './tensor/tensor.js';
+export { createTensor, tensorSize } from './tensor/tensor.js';
+export { VERSION } from './version.js';
