@@ -5,7 +5,7 @@ const marker = Symbol.for(`ivl.error.${name}`);
 
 /** The caller cancelled the operation through its `AbortSignal`. */
 export class AbortedError extends IvlError {
-  private readonly [marker] = true;
+  protected readonly [marker] = true;
 
   constructor({ message = 'The operation was aborted.', cause }: { message?: string; cause?: unknown } = {}) {
     super({ name, message, cause });

@@ -5,7 +5,7 @@ const marker = Symbol.for(`ivl.error.${name}`);
 
 /** A backend or one of its devices cannot run here (missing libraries, no adapter, ...). */
 export class BackendUnavailableError extends IvlError {
-  private readonly [marker] = true;
+  protected readonly [marker] = true;
   readonly backendName: string;
   readonly device: string;
 

@@ -5,7 +5,7 @@ const marker = Symbol.for(`ivl.error.${name}`);
 
 /** An image could not be read: unsupported format, corrupt or truncated data, missing file. */
 export class ImageDecodeError extends IvlError {
-  private readonly [marker] = true;
+  protected readonly [marker] = true;
   /** A description of the input (a path, `buffer of 1234 bytes`, `Blob (image/png)`). */
   readonly source: string;
 

@@ -5,7 +5,7 @@ const marker = Symbol.for(`ivl.error.${name}`);
 
 /** An image has more pixels than the configured limit (a guard against decompression bombs). */
 export class ImageTooLargeError extends IvlError {
-  private readonly [marker] = true;
+  protected readonly [marker] = true;
   readonly width: number;
   readonly height: number;
   readonly limitPixels: number;

@@ -5,7 +5,7 @@ const marker = Symbol.for(`ivl.error.${name}`);
 
 /** An argument or option has a value the function cannot work with. */
 export class InvalidArgumentError extends IvlError {
-  private readonly [marker] = true;
+  protected readonly [marker] = true;
   /** The argument or option at fault, e.g. `maxTiles`. */
   readonly argument: string;
 

@@ -8,7 +8,7 @@ const marker = Symbol.for('ivl.error');
  * when two copies of `@ivl/core` are installed side by side.
  */
 export class IvlError extends Error {
-  private readonly [marker] = true;
+  protected readonly [marker] = true;
 
   constructor({ name, message, cause }: { name: string; message: string; cause?: unknown }) {
     super(message, cause === undefined ? undefined : { cause });

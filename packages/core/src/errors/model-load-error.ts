@@ -5,7 +5,7 @@ const marker = Symbol.for(`ivl.error.${name}`);
 
 /** A model file or directory is missing, malformed or from an incompatible version. */
 export class ModelLoadError extends IvlError {
-  private readonly [marker] = true;
+  protected readonly [marker] = true;
   /** The file or directory at fault. */
   readonly path: string;
 

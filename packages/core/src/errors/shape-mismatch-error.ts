@@ -5,7 +5,7 @@ const marker = Symbol.for(`ivl.error.${name}`);
 
 /** A tensor or buffer does not have the shape or length that was expected. */
 export class ShapeMismatchError extends IvlError {
-  private readonly [marker] = true;
+  protected readonly [marker] = true;
   readonly expectedDims: readonly number[];
   readonly actualDims: readonly number[];
 
