@@ -1,0 +1,7 @@
+export function findChromium(): string | undefined;
+export function runInChromium<T = unknown>(options: {
+  entry: string;
+  files?: Record<string, string>;
+  webgpu?: boolean;
+  timeoutMs?: number;
+}): Promise<T>;
