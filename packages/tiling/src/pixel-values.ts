@@ -6,6 +6,7 @@ import {
   type Tensor,
 } from '@ivl/core';
 import type { RgbImage } from './rgb-image.js';
+import { loadWasmKernels, reserveWasmMemory, type WasmKernels } from './wasm/load-kernels.js';
 
 /** ImageNet mean used by InternVL 2.5 (`IMAGENET_MEAN` in the official constants). */
 export const IMAGENET_MEAN: readonly [number, number, number] = [0.485, 0.456, 0.406];
@@ -32,6 +33,40 @@ function channelTable(mean: number, std: number): Float32Array {
   return table;
 }
 
+// One pass over the interleaved tile writes all three planes, reading each source byte once.
+function writePlanes(
+  data: Uint8Array,
+  plane: number,
+  base: number,
+  values: Float32Array,
+  tables: Float32Array[],
+): void {
+  const [red, green, blue] = tables as [Float32Array, Float32Array, Float32Array];
+  const g0 = base + plane;
+  const b0 = g0 + plane;
+  for (let p = 0, source = 0; p < plane; p++, source += 3) {
+    values[base + p] = red[data[source]!]!;
+    values[g0 + p] = green[data[source + 1]!]!;
+    values[b0 + p] = blue[data[source + 2]!]!;
+  }
+}
+
+function writePlanesWithWasm(
+  kernels: WasmKernels,
+  data: Uint8Array,
+  plane: number,
+  base: number,
+  values: Float32Array,
+  mean: readonly number[],
+  std: readonly number[],
+): void {
+  const target = (data.length + 31) & ~15;
+  const heap = reserveWasmMemory(kernels, target + plane * 12);
+  new Uint8Array(heap, 0, data.length).set(data);
+  kernels.normalize(0, plane, target, mean[0]!, mean[1]!, mean[2]!, std[0]!, std[1]!, std[2]!);
+  values.set(new Float32Array(heap, target, plane * 3), base);
+}
+
 function checkChannels(argument: string, values: readonly number[], positive: boolean): void {
   if (values.length !== 3 || values.some((v) => !Number.isFinite(v) || (positive && v <= 0))) {
     throw new InvalidArgumentError({
@@ -51,6 +86,15 @@ export function toPixelValues(
   tiles: readonly RgbImage[],
   options: PixelValueOptions = {},
 ): Tensor<'float32'> | Tensor<'float16'> {
+  return toPixelValuesWith(tiles, options, 'auto');
+}
+
+/** @internal `auto` uses the WebAssembly SIMD kernel where available; both paths give the same bits. */
+export function toPixelValuesWith(
+  tiles: readonly RgbImage[],
+  options: PixelValueOptions,
+  implementation: 'auto' | 'wasm' | 'js',
+): Tensor<'float32'> | Tensor<'float16'> {
   const { mean = IMAGENET_MEAN, std = IMAGENET_STD, dtype = 'float32' } = options;
   checkChannels('mean', mean, false);
   checkChannels('std', std, true);
@@ -59,7 +103,9 @@ export function toPixelValues(
   }
   const { width, height } = tiles[0]!;
   const plane = width * height;
-  const tables = [0, 1, 2].map((c) => channelTable(mean[c]!, std[c]!));
+  const kernels = implementation === 'js' ? null : loadWasmKernels();
+  if (implementation === 'wasm' && !kernels) throw new Error('WebAssembly SIMD is not available here.');
+  const tables = kernels ? [] : [0, 1, 2].map((c) => channelTable(mean[c]!, std[c]!));
   const values = new Float32Array(tiles.length * 3 * plane);
   tiles.forEach((tile, index) => {
     if (tile.width !== width || tile.height !== height) {
@@ -69,12 +115,8 @@ export function toPixelValues(
         actualDims: [tile.height, tile.width],
       });
     }
-    for (let c = 0; c < 3; c++) {
-      const table = tables[c]!;
-      const base = (index * 3 + c) * plane;
-      const data = tile.data;
-      for (let p = 0, source = c; p < plane; p++, source += 3) values[base + p] = table[data[source]!]!;
-    }
+    if (kernels) writePlanesWithWasm(kernels, tile.data, plane, index * 3 * plane, values, mean, std);
+    else writePlanes(tile.data, plane, index * 3 * plane, values, tables);
   });
   const dims = [tiles.length, 3, height, width];
   return dtype === 'float16'

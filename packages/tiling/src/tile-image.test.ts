@@ -1,7 +1,7 @@
 import { float16BitsToFloat32, ImageTooLargeError, InvalidArgumentError } from '@ivl/core';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from './node/decode-image.js';
-import { IMAGENET_MEAN, IMAGENET_STD, toPixelValues } from './pixel-values.js';
+import { IMAGENET_MEAN, IMAGENET_STD, toPixelValues, toPixelValuesWith } from './pixel-values.js';
 import { createRgbImage } from './rgb-image.js';
 import { fixturePath, readGolden, sha256 } from './test-support/fixtures.js';
 import { tileImage } from './tile-image.js';
@@ -89,6 +89,20 @@ describe('toPixelValues', () => {
       expected(255, 2),
       expected(3, 2),
     ]);
+  });
+
+  it('should give the same bits from the WebAssembly and the TypeScript kernels, odd sizes included', () => {
+    let seed = 7;
+    const tiles = [1, 2].map(() => {
+      const data = new Uint8Array(37 * 23 * 3);
+      for (let i = 0; i < data.length; i++) data[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+      return { width: 37, height: 23, data };
+    });
+    for (const options of [{}, { mean: [0.5, 0.25, 0.125], std: [0.3, 0.7, 1.1] }]) {
+      const wasm = toPixelValuesWith(tiles, options, 'wasm').data;
+      const js = toPixelValuesWith(tiles, options, 'js').data;
+      expect(sha256(wasm)).toBe(sha256(js));
+    }
   });
 
   it('should refuse tiles of different sizes and bad statistics', () => {

@@ -1,0 +1,43 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from './main.js';
+
+const sample = fileURLToPath(new URL('../assets/sample.jpg', import.meta.url));
+const workDir = mkdtempSync(join(tmpdir(), 'ivl-cli-'));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+async function run(...args: string[]) {
+  const lines: string[] = [];
+  const code = await main(['node', 'ivl', ...args], (line) => lines.push(line));
+  return { code, output: lines.join('\n') };
+}
+
+describe('ivl tiles', () => {
+  it('should print the grid of the bundled 1280×720 sample and draw the tiling', async () => {
+    const out = join(workDir, 'tiles.png');
+    const { code, output } = await run('tiles', sample, '--out', out);
+    expect(code).toBe(0);
+    expect(output).toContain('grid         4 columns × 2 rows (maxTiles 12)');
+    expect(output).toContain('pixel_values [9, 3, 448, 448] float32');
+    expect(output).toContain('image tokens 2304');
+    const picture = await sharp(out).metadata();
+    expect([picture.width, picture.height]).toEqual([1792 + 32 + 448, 896]);
+  });
+
+  it('should honour --max-tiles', async () => {
+    const { output } = await run('tiles', sample, '--max-tiles', '6');
+    expect(output).toContain('grid         2 columns × 1 rows (maxTiles 6)');
+  });
+
+  it('should fail with a typed message for a missing image and a bad option', async () => {
+    const missing = await run('tiles', join(workDir, 'missing.jpg'));
+    expect(missing.code).toBe(1);
+    const bad = await run('tiles', sample, '--max-tiles', '0');
+    expect(bad.code).toBe(1);
+    expect(existsSync(join(workDir, 'missing.jpg'))).toBe(false);
+  });
+});

@@ -1,0 +1,8 @@
+import { defineLibraryConfig } from '@ivl/build-config/tsup';
+
+export default defineLibraryConfig({
+  entry: ['src/main.ts'],
+  format: ['esm'],
+  dts: false,
+  external: ['sharp'],
+});
