@@ -95,7 +95,10 @@ describe('toPixelValues', () => {
     let seed = 7;
     const tiles = [1, 2].map(() => {
       const data = new Uint8Array(37 * 23 * 3);
-      for (let i = 0; i < data.length; i++) data[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+      for (let i = 0; i < data.length; i++) {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        data[i] = seed >>> 24;
+      }
       return { width: 37, height: 23, data };
     });
     for (const options of [{}, { mean: [0.5, 0.25, 0.125], std: [0.3, 0.7, 1.1] }]) {
