@@ -1,0 +1,2 @@
+export * from '../index.js';
+export { loadTokenizer } from './load-tokenizer.js';

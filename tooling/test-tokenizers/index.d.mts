@@ -1,0 +1,7 @@
+export interface TokenizerFiles {
+  json: Record<string, unknown>;
+  config: Record<string, unknown>;
+}
+export const INTERNVL_QWEN2_SPECIAL_TOKENS: [string, number][];
+export function internvlQwen2Tokenizer(): TokenizerFiles;
+export function sentencePieceBpeTokenizer(): TokenizerFiles;

