@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import {
+  DependencyMissingError,
   ImageDecodeError,
   ImageTooLargeError,
   InvalidArgumentError,
@@ -32,8 +33,8 @@ function loadSharp(): Promise<SharpModule> {
     (module) => (module.default ?? module) as unknown as SharpModule,
     (error: unknown) => {
       sharpModule = undefined;
-      throw new IvlError({
-        name: 'DependencyMissingError',
+      throw new DependencyMissingError({
+        dependency: 'sharp',
         message:
           'Decoding images in Node needs the optional peer dependency `sharp`. Install it: npm i sharp',
         cause: error,
