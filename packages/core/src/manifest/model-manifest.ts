@@ -43,6 +43,8 @@ export interface ModelManifest {
     readonly imEnd: number;
     readonly bos?: number;
   };
+  /** The checkpoint's own system message, when its config sets one (else the template's). */
+  readonly systemMessage?: string;
   /** The ONNX file of each part per dtype, relative to the model directory. */
   readonly files: Readonly<Record<ModelPart, Partial<Record<ModelDtype, string>>>>;
 }

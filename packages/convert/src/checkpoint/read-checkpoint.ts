@@ -1,0 +1,122 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CheckpointError } from '@ivl/core';
+import {
+  openSafetensors,
+  readTensorAsFloat32,
+  type SafetensorsEntry,
+} from '../safetensors/safetensors-file.js';
+import { type ModelSpec, parseInternVLConfig } from './internvl-config.js';
+import { expectedTensors } from './tensor-names.js';
+
+/** An opened Hugging Face InternVL checkpoint: its config and lazily readable tensors. */
+export interface Checkpoint {
+  readonly directory: string;
+  readonly config: Record<string, unknown>;
+  readonly spec: ModelSpec;
+  /** Bytes of all tensors as stored. */
+  readonly storedBytes: number;
+  /** Reads a tensor as float32 (from whichever shard holds it). */
+  read(name: string): Promise<Float32Array>;
+}
+
+async function readJson(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CheckpointError({
+      path,
+      message: `Missing ${path}: a Hugging Face checkpoint directory has a config.json and safetensors weights.`,
+      cause: error,
+    });
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    throw new CheckpointError({ path, message: `${path} is not valid JSON.`, cause: error });
+  }
+}
+
+/**
+ * Opens a checkpoint directory: `config.json`, and `model.safetensors` or the shards listed in
+ * `model.safetensors.index.json`. Checks that exactly the expected tensors are present with the
+ * expected shapes before anything is converted.
+ *
+ * @throws {CheckpointError} naming the file and tensor for missing, extra or misshapen tensors,
+ *   unknown architectures and malformed safetensors
+ */
+export async function openCheckpoint(directory: string): Promise<Checkpoint> {
+  const configPath = join(directory, 'config.json');
+  const config = await readJson(configPath);
+  const spec = parseInternVLConfig(config, configPath);
+
+  const indexPath = join(directory, 'model.safetensors.index.json');
+  let files: string[];
+  try {
+    const index = JSON.parse(await readFile(indexPath, 'utf8')) as { weight_map?: Record<string, string> };
+    files = [...new Set(Object.values(index.weight_map ?? {}))];
+  } catch {
+    files = ['model.safetensors'];
+  }
+  const entries = new Map<string, SafetensorsEntry>();
+  for (const file of files) {
+    const opened = await openSafetensors(join(directory, file));
+    for (const [name, entry] of opened.entries) {
+      if (entries.has(name))
+        throw new CheckpointError({
+          path: entry.path,
+          tensor: name,
+          message: `${entry.path}: tensor ${name} appears in two shards.`,
+        });
+      entries.set(name, entry);
+    }
+  }
+
+  const expected = expectedTensors(spec);
+  const weightsPath = files.length === 1 ? join(directory, files[0]!) : indexPath;
+  for (const [name, shape] of expected) {
+    const entry = entries.get(name);
+    if (!entry) {
+      throw new CheckpointError({
+        path: weightsPath,
+        tensor: name,
+        message: `${weightsPath}: missing tensor ${name} [${shape.join(', ')}] required by config.json.`,
+      });
+    }
+    if (entry.shape.join(',') !== shape.join(',')) {
+      throw new CheckpointError({
+        path: entry.path,
+        tensor: name,
+        message: `${entry.path}: tensor ${name} has shape [${entry.shape.join(', ')}] but config.json implies [${shape.join(', ')}].`,
+      });
+    }
+  }
+  for (const [name, entry] of entries) {
+    // Rotary caches some exports keep are derived data, not weights.
+    if (!expected.has(name) && !name.endsWith('rotary_emb.inv_freq')) {
+      throw new CheckpointError({
+        path: entry.path,
+        tensor: name,
+        message: `${entry.path}: unexpected tensor ${name}; is config.json from the same checkpoint?`,
+      });
+    }
+  }
+  const storedBytes = [...entries.values()].reduce((sum, entry) => sum + entry.byteLength, 0);
+  return {
+    directory,
+    config,
+    spec,
+    storedBytes,
+    read(name) {
+      const entry = entries.get(name);
+      if (!entry)
+        throw new CheckpointError({
+          path: weightsPath,
+          tensor: name,
+          message: `${weightsPath}: no tensor ${name}.`,
+        });
+      return readTensorAsFloat32(entry);
+    },
+  };
+}

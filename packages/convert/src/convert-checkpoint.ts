@@ -1,0 +1,191 @@
+import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import {
+  CheckpointError,
+  float32ArrayToFloat16,
+  MODEL_FORMAT_VERSION,
+  type ModelManifest,
+  type ModelPart,
+} from '@ivl/core';
+import { openCheckpoint } from './checkpoint/read-checkpoint.js';
+import { buildDecoderGraph } from './graphs/decoder-graph.js';
+import { buildEmbedTokensGraph, buildProjectorGraph } from './graphs/projector-graph.js';
+import { buildVisionEncoderGraph } from './graphs/vision-encoder-graph.js';
+import { GraphBuilder } from './onnx/graph-builder.js';
+import { createWeightSink } from './onnx/weight-sink.js';
+import { buildTokenizerJson } from './tokenizer/build-tokenizer-json.js';
+
+/** Options of {@link convertCheckpoint}. */
+export interface ConvertOptions {
+  /** Weight storage: fp32, or fp16 weights computed in fp32. @default 'fp32' */
+  readonly dtype?: 'fp32' | 'fp16';
+  /** Replace an existing output directory. @default false */
+  readonly overwrite?: boolean;
+  /** Progress: a stage name and fraction in [0, 1] of the whole conversion. */
+  readonly onProgress?: (event: { readonly stage: string; readonly fraction: number }) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** What a conversion wrote. */
+export interface ConvertResult {
+  readonly directory: string;
+  readonly manifest: ModelManifest;
+  readonly files: readonly { readonly path: string; readonly bytes: number }[];
+  readonly elapsedMs: number;
+}
+
+const INTERNVL_TOKENS = {
+  imgStart: '<img>',
+  imgEnd: '</img>',
+  imgContext: '<IMG_CONTEXT>',
+  imEnd: '<|im_end|>',
+} as const;
+const COPIED_FILES = [
+  'config.json',
+  'generation_config.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'added_tokens.json',
+];
+
+function tokenIds(tokenizer: Record<string, any>, path: string) {
+  const ids: Record<string, number> = {};
+  const added = new Map<string, number>(
+    (tokenizer.added_tokens as { content: string; id: number }[]).map((t) => [t.content, t.id]),
+  );
+  for (const [key, content] of Object.entries(INTERNVL_TOKENS)) {
+    const id = added.get(content);
+    if (id === undefined) {
+      throw new CheckpointError({
+        path,
+        message: `${path}: the tokenizer has no ${content} token; InternVL checkpoints add <img>, </img> and <IMG_CONTEXT>.`,
+      });
+    }
+    ids[key] = id;
+  }
+  return ids as Record<keyof typeof INTERNVL_TOKENS, number>;
+}
+
+/**
+ * Converts a Hugging Face InternVL 2.5 checkpoint directory into an ivl model directory
+ * (DESIGN.md §3): `onnx/vision_encoder`, `projector`, `embed_tokens`, `decoder_model_merged`
+ * (+ `.onnx_data` external weights, each file ≤ 2 GB), `ivl.json`, config and tokenizer files.
+ * Tensors are read one at a time and written straight to disk. Everything is written to a
+ * temporary directory that is renamed into place only when complete.
+ *
+ * @throws {CheckpointError} for malformed checkpoints (naming the file and tensor)
+ */
+export async function convertCheckpoint(
+  checkpointDirectory: string,
+  outputDirectory: string,
+  options: ConvertOptions = {},
+): Promise<ConvertResult> {
+  const started = performance.now();
+  const { dtype = 'fp32', overwrite = false, onProgress, signal } = options;
+  const checkpoint = await openCheckpoint(checkpointDirectory);
+  const { spec } = checkpoint;
+  const outputExists = await stat(outputDirectory).then(
+    () => true,
+    () => false,
+  );
+  if (outputExists && !overwrite) {
+    throw new CheckpointError({
+      path: outputDirectory,
+      message: `${outputDirectory} already exists. Pass overwrite: true (--force) to replace it.`,
+    });
+  }
+  const tokenizer = await buildTokenizerJson(checkpointDirectory);
+  const tokens = tokenIds(tokenizer, join(checkpointDirectory, 'tokenizer.json'));
+
+  const temporary = join(
+    dirname(outputDirectory),
+    `.${basename(outputDirectory)}.tmp-${process.pid}-${Date.now()}`,
+  );
+  await mkdir(join(temporary, 'onnx'), { recursive: true });
+  const suffix = dtype === 'fp16' ? '_fp16' : '';
+  const totalWork = spec.vision.layers + spec.llm.layers + 4;
+  let done = 0;
+  const progress = (stage: string) => onProgress?.({ stage, fraction: Math.min(1, done / totalWork) });
+  let manifest: ModelManifest;
+  const read = async (name: string) => {
+    if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+    return checkpoint.read(name);
+  };
+  try {
+    const parts: [ModelPart, (g: GraphBuilder) => Promise<void>][] = [
+      [
+        'vision_encoder',
+        (g) =>
+          buildVisionEncoderGraph(g, spec, read, () => {
+            done++;
+            progress('vision_encoder');
+          }),
+      ],
+      ['projector', (g) => buildProjectorGraph(g, spec, read)],
+      ['embed_tokens', (g) => buildEmbedTokensGraph(g, spec, read)],
+      [
+        'decoder_model_merged',
+        (g) =>
+          buildDecoderGraph(g, spec, read, () => {
+            done++;
+            progress('decoder_model_merged');
+          }),
+      ],
+    ];
+    for (const [part, build] of parts) {
+      progress(part);
+      const sink = createWeightSink(join(temporary, 'onnx'), `${part}${suffix}`, float32ArrayToFloat16);
+      try {
+        const builder = new GraphBuilder(part, sink, dtype === 'fp16' ? 'float16' : 'float32');
+        await build(builder);
+        await writeFile(join(temporary, 'onnx', `${part}${suffix}.onnx`), builder.build());
+      } finally {
+        sink.close();
+      }
+      done++;
+    }
+    await writeFile(join(temporary, 'tokenizer.json'), JSON.stringify(tokenizer));
+    for (const file of COPIED_FILES) {
+      await copyFile(join(checkpointDirectory, file), join(temporary, file)).catch(() => undefined);
+    }
+    manifest = {
+      formatVersion: MODEL_FORMAT_VERSION,
+      family: spec.llm.family,
+      vision: spec.vision.variant,
+      template: spec.template,
+      tileSizePx: spec.vision.imageSize,
+      numImageToken: spec.numImageToken,
+      normalization: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+      dims: {
+        visionHidden: spec.vision.hidden,
+        llmHidden: spec.llm.hidden,
+        layers: spec.llm.layers,
+        heads: spec.llm.heads,
+        kvHeads: spec.llm.kvHeads,
+        headDim: spec.llm.headDim,
+        vocabSize: spec.llm.vocabSize,
+        maxPositionEmbeddings: spec.llm.maxPositionEmbeddings,
+      },
+      tokens: { ...tokens, ...(spec.llm.family === 'internlm2' && { bos: 1 }) },
+      files: Object.fromEntries(
+        parts.map(([part]) => [part, { [dtype]: `onnx/${part}${suffix}.onnx` }]),
+      ) as ModelManifest['files'],
+      ...(spec.systemMessage !== undefined && { systemMessage: spec.systemMessage }),
+    };
+    await writeFile(join(temporary, 'ivl.json'), JSON.stringify(manifest, null, 2));
+    if (outputExists) await rm(outputDirectory, { recursive: true, force: true });
+    await rename(temporary, outputDirectory);
+  } catch (error) {
+    await rm(temporary, { recursive: true, force: true });
+    throw error;
+  }
+  onProgress?.({ stage: 'done', fraction: 1 });
+  const files: { path: string; bytes: number }[] = [];
+  for (const sub of ['', 'onnx']) {
+    for (const name of await readdir(join(outputDirectory, sub))) {
+      const info = await stat(join(outputDirectory, sub, name));
+      if (info.isFile()) files.push({ path: join(sub, name), bytes: info.size });
+    }
+  }
+  return { directory: outputDirectory, manifest, files, elapsedMs: performance.now() - started };
+}

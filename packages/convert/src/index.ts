@@ -1,0 +1,15 @@
+export type { ModelSpec } from './checkpoint/internvl-config.js';
+export { parseInternVLConfig } from './checkpoint/internvl-config.js';
+export type { Checkpoint } from './checkpoint/read-checkpoint.js';
+export { openCheckpoint } from './checkpoint/read-checkpoint.js';
+export { expectedTensors } from './checkpoint/tensor-names.js';
+export type { ConvertOptions, ConvertResult } from './convert-checkpoint.js';
+export { convertCheckpoint } from './convert-checkpoint.js';
+export type { SafetensorsEntry, SafetensorsFile } from './safetensors/safetensors-file.js';
+export { openSafetensors, readTensorAsFloat32 } from './safetensors/safetensors-file.js';
+export { writeSafetensors } from './safetensors/write-safetensors.js';
+export type { SyntheticPreset, SyntheticPresetName } from './synthetic/presets.js';
+export { SYNTHETIC_PRESETS, syntheticConfig } from './synthetic/presets.js';
+export type { SyntheticCheckpointOptions } from './synthetic/write-synthetic-checkpoint.js';
+export { writeSyntheticCheckpoint } from './synthetic/write-synthetic-checkpoint.js';
+export { buildTokenizerJson } from './tokenizer/build-tokenizer-json.js';

@@ -1,0 +1,188 @@
+import onnxProto from 'onnx-proto';
+import type { WeightSink } from './weight-sink.js';
+
+const { onnx } = onnxProto;
+
+/** Element types used in our graphs. */
+export type ElementType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8';
+
+/** ONNX `TensorProto.DataType` codes. */
+export const ONNX_TYPE: Readonly<Record<ElementType, number>> = {
+  float32: 1,
+  uint8: 2,
+  int32: 6,
+  int64: 7,
+  bool: 9,
+  float16: 10,
+};
+
+/** A node attribute, tagged with its ONNX kind. */
+export type Attribute =
+  | { readonly f: number }
+  | { readonly i: number }
+  | { readonly s: string }
+  | { readonly ints: readonly number[] }
+  | { readonly floats: readonly number[] }
+  | {
+      readonly t: {
+        readonly type: ElementType;
+        readonly dims: readonly number[];
+        readonly values: readonly number[];
+      };
+    };
+
+/** A dimension: a fixed size or a symbolic name (`batch`, `sequence`). */
+export type Dim = number | string;
+
+function valueInfo(name: string, type: ElementType, dims: readonly Dim[]) {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: ONNX_TYPE[type],
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}
+
+function tensorProto(name: string, type: ElementType, dims: readonly number[], values: readonly number[]) {
+  const proto: Record<string, unknown> = { name, dims: [...dims], dataType: ONNX_TYPE[type] };
+  if (type === 'float32') proto.floatData = [...values];
+  else if (type === 'int64') proto.int64Data = [...values];
+  else if (type === 'int32' || type === 'bool' || type === 'uint8') proto.int32Data = [...values];
+  else throw new Error(`inline ${type} constants are not supported`);
+  return proto;
+}
+
+/**
+ * A small typed builder for ONNX graphs. Large weights go to a {@link WeightSink} as external data
+ * (so no ModelProto nears the 2 GiB protobuf limit); small constants are stored inline.
+ */
+export class GraphBuilder {
+  private readonly nodes: unknown[] = [];
+  private readonly initializers: unknown[] = [];
+  private readonly inputs: unknown[] = [];
+  private readonly outputs: unknown[] = [];
+  private counter = 0;
+
+  constructor(
+    private readonly name: string,
+    private readonly sink: WeightSink,
+    /** Storage type of weights; float16 weights are cast to float32 in the graph (fp32 compute). */
+    private readonly weightType: 'float32' | 'float16' = 'float32',
+  ) {}
+
+  /** A fresh value name with a readable prefix. */
+  fresh(prefix: string): string {
+    return `${prefix}_${this.counter++}`;
+  }
+
+  input(name: string, type: ElementType, dims: readonly Dim[]): string {
+    this.inputs.push(valueInfo(name, type, dims));
+    return name;
+  }
+
+  output(value: string, name: string, type: ElementType, dims: readonly Dim[]): void {
+    this.node('Identity', [value], {}, { outputs: [name] });
+    this.outputs.push(valueInfo(name, type, dims));
+  }
+
+  /** An inline constant (for shapes, axes and scalars). */
+  constant(type: ElementType, dims: readonly number[], values: readonly number[], prefix = 'const'): string {
+    const name = this.fresh(prefix);
+    this.initializers.push(tensorProto(name, type, dims, values));
+    return name;
+  }
+
+  int64s(values: readonly number[]): string {
+    return this.constant('int64', [values.length], values, 'shape');
+  }
+
+  scalar(value: number, type: ElementType = 'float32'): string {
+    return this.constant(type, [], [value], 'scalar');
+  }
+
+  /** A weight stored as external data; returns a float32 value (cast from float16 when stored so). */
+  weight(name: string, data: Float32Array, dims: readonly number[]): string {
+    const stored = this.sink.append(data, this.weightType);
+    this.initializers.push({
+      name,
+      dims: [...dims],
+      dataType: ONNX_TYPE[this.weightType],
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [
+        { key: 'location', value: stored.location },
+        { key: 'offset', value: String(stored.offset) },
+        { key: 'length', value: String(stored.length) },
+      ],
+    });
+    return this.weightType === 'float32' ? name : this.op('Cast', [name], { to: { i: ONNX_TYPE.float32 } });
+  }
+
+  /** Adds a node; returns its output names. */
+  node(
+    opType: string,
+    inputs: readonly string[],
+    attributes: Readonly<Record<string, Attribute>> = {},
+    options: { outputs?: number | readonly string[]; domain?: string } = {},
+  ): string[] {
+    const outputs =
+      typeof options.outputs === 'object'
+        ? [...options.outputs]
+        : Array.from({ length: options.outputs ?? 1 }, () => this.fresh(opType));
+    this.nodes.push({
+      opType,
+      input: [...inputs],
+      output: outputs,
+      name: this.fresh(`n_${opType}`),
+      domain: options.domain ?? '',
+      attribute: Object.entries(attributes).map(([name, value]) => toAttribute(name, value)),
+    });
+    return outputs;
+  }
+
+  /** A single-output node. */
+  op(
+    opType: string,
+    inputs: readonly string[],
+    attributes: Readonly<Record<string, Attribute>> = {},
+    domain = '',
+  ): string {
+    return this.node(opType, inputs, attributes, { domain })[0]!;
+  }
+
+  /** The encoded ModelProto (opset 17 plus ORT's com.microsoft domain). */
+  build(): Uint8Array {
+    const model = onnx.ModelProto.create({
+      irVersion: 8,
+      producerName: 'ivl',
+      opsetImport: [
+        { domain: '', version: 17 },
+        { domain: 'com.microsoft', version: 1 },
+      ],
+      graph: {
+        name: this.name,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      } as never,
+    });
+    return onnx.ModelProto.encode(model).finish();
+  }
+}
+
+function toAttribute(name: string, value: Attribute) {
+  const { AttributeType } = onnx.AttributeProto;
+  if ('f' in value) return { name, type: AttributeType.FLOAT, f: value.f };
+  if ('i' in value) return { name, type: AttributeType.INT, i: value.i };
+  if ('s' in value) return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value.s) };
+  if ('ints' in value) return { name, type: AttributeType.INTS, ints: [...value.ints] };
+  if ('floats' in value) return { name, type: AttributeType.FLOATS, floats: [...value.floats] };
+  return {
+    name,
+    type: AttributeType.TENSOR,
+    t: tensorProto(name, value.t.type, value.t.dims, value.t.values),
+  };
+}
