@@ -1,14 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+type Loaded = { config: Record<string, any>; weights: (name: string) => Float32Array };
+const cache = new Map<string, Loaded>();
+
 /**
- * Loads every tensor of a checkpoint directory into memory as float32 (for tiny models only).
- * Its own small safetensors reader, so parity tests do not trust the converter's.
+ * Loads every tensor of a checkpoint directory into memory as float32 (for tiny models only),
+ * cached per directory. Its own small safetensors reader, so parity tests do not trust the converter's.
  */
-export function loadCheckpointWeights(directory: string): {
-  config: Record<string, any>;
-  weights: (name: string) => Float32Array;
-} {
+export function loadCheckpointWeights(directory: string): Loaded {
+  const cached = cache.get(directory);
+  if (cached) return cached;
+  const loaded = load(directory);
+  cache.set(directory, loaded);
+  return loaded;
+}
+
+function load(directory: string): Loaded {
   const config = JSON.parse(readFileSync(join(directory, 'config.json'), 'utf8'));
   let files = ['model.safetensors'];
   try {
@@ -29,15 +37,19 @@ export function loadCheckpointWeights(directory: string): {
     for (const [name, info] of Object.entries<any>(header)) {
       if (name === '__metadata__') continue;
       const [begin, end] = info.data_offsets;
-      const data = bytes.subarray(8 + headerLength + begin, 8 + headerLength + end);
+      const view = new DataView(bytes.buffer, bytes.byteOffset + 8 + headerLength + begin, end - begin);
       const count = (end - begin) / (info.dtype === 'F32' ? 4 : 2);
-      const out = new Float32Array(count);
-      const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-      for (let i = 0; i < count; i++) {
-        if (info.dtype === 'F32') out[i] = view.getFloat32(i * 4, true);
-        else if (info.dtype === 'BF16')
-          out[i] = new Float32Array(new Uint32Array([view.getUint16(i * 2, true) << 16]).buffer)[0]!;
-        else out[i] = halfToFloat(view.getUint16(i * 2, true));
+      let out: Float32Array;
+      if (info.dtype === 'F32') {
+        out = new Float32Array(count);
+        for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
+      } else if (info.dtype === 'BF16') {
+        const bits = new Uint32Array(count);
+        for (let i = 0; i < count; i++) bits[i] = view.getUint16(i * 2, true) << 16;
+        out = new Float32Array(bits.buffer);
+      } else {
+        out = new Float32Array(count);
+        for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
       }
       tensors.set(name, out);
     }

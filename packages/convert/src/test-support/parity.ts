@@ -1,0 +1,166 @@
+import {
+  loadCheckpointWeights,
+  pixelShuffleReference,
+  projectorForward,
+  ReferenceDecoder,
+  readReferenceConfig,
+  visionForward,
+} from '@ivl/reference';
+import { modelPath, openSession, type Runtime } from './ort-runner.js';
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
+}
+
+function argmax(values: ArrayLike<number>, start = 0, length = values.length): number {
+  let best = 0;
+  for (let i = 1; i < length; i++) if (values[start + i]! > values[start + best]!) best = i;
+  return best;
+}
+
+export function seededPixels(count: number, seed: number): Float32Array {
+  const out = new Float32Array(count);
+  let s = seed >>> 0;
+  for (let i = 0; i < count; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 4294967296) * 4 - 2; // roughly the range of normalized pixels
+  }
+  return out;
+}
+
+/** Largest differences of the vision encoder and projector outputs from the reference, over `tiles` seeded tiles. */
+export async function visionParity(
+  runtime: Runtime,
+  model: string,
+  checkpoint: string,
+  { tiles = 2, suffix = '' } = {},
+) {
+  const reference = loadCheckpointWeights(checkpoint);
+  const config = readReferenceConfig(reference.config);
+  const C = config.vision.hidden;
+  const D = config.llm.hidden;
+  const plane = 3 * 448 * 448;
+  const pixels = seededPixels(tiles * plane, 3);
+  const vision = await openSession(runtime, modelPath(model, 'vision_encoder', suffix));
+  const projector = await openSession(runtime, modelPath(model, 'projector', suffix));
+  try {
+    const { last_hidden_state: features } = await vision.run({
+      pixel_values: { type: 'float32', dims: [tiles, 3, 448, 448], data: pixels },
+    });
+    const { image_embeds: embeds } = await projector.run({
+      vision_features: { type: 'float32', dims: [tiles, 1024, C], data: features!.data },
+    });
+    let visionDiff = 0;
+    let projectorDiff = 0;
+    for (let tile = 0; tile < tiles; tile++) {
+      const expected = visionForward(
+        config,
+        reference.weights,
+        pixels.subarray(tile * plane, (tile + 1) * plane),
+      );
+      visionDiff = Math.max(
+        visionDiff,
+        maxAbsDiff(features!.data.subarray(tile * 1024 * C, (tile + 1) * 1024 * C), expected),
+      );
+      const projected = projectorForward(config, reference.weights, pixelShuffleReference(expected, 32, C));
+      projectorDiff = Math.max(
+        projectorDiff,
+        maxAbsDiff(embeds!.data.subarray(tile * 256 * D, (tile + 1) * 256 * D), projected),
+      );
+    }
+    return { visionDiff, projectorDiff, featureDims: features!.dims, embedDims: embeds!.dims };
+  } finally {
+    await vision.release();
+    await projector.release();
+  }
+}
+
+/**
+ * Prefill `prompt`, then `steps` greedy KV-cached steps, on the converted decoder and on the
+ * reference; returns the largest logit difference at each step and both token sequences.
+ */
+export async function decoderParity(
+  runtime: Runtime,
+  model: string,
+  checkpoint: string,
+  prompt: readonly number[],
+  { steps = 16, suffix = '' } = {},
+) {
+  const reference = loadCheckpointWeights(checkpoint);
+  const config = readReferenceConfig(reference.config);
+  const { hidden: D, layers, kvHeads: KV, heads: H, vocab: V } = config.llm;
+  const Dh = D / H;
+  const embed = await openSession(runtime, modelPath(model, 'embed_tokens', suffix));
+  const decoder = await openSession(runtime, modelPath(model, 'decoder_model_merged', suffix));
+  const referenceDecoder = new ReferenceDecoder(config, reference.weights);
+  try {
+    let past = Array.from({ length: layers }, () => ({
+      key: new Float32Array(0),
+      value: new Float32Array(0),
+    }));
+    let pastLength = 0;
+    let ids = [...prompt];
+    const logitDiffs: number[] = [];
+    const embedDiffs: number[] = [];
+    const generated: number[] = [];
+    const expectedTokens: number[] = [];
+    for (let step = 0; step <= steps; step++) {
+      const T = ids.length;
+      const { inputs_embeds: embeds } = await embed.run({
+        input_ids: { type: 'int64', dims: [1, T], data: BigInt64Array.from(ids.map(BigInt)) },
+      });
+      const referenceEmbeds = referenceDecoder.embed(ids);
+      embedDiffs.push(maxAbsDiff(embeds!.data, referenceEmbeds));
+      const feeds: Parameters<typeof decoder.run>[0] = {
+        inputs_embeds: { type: 'float32', dims: [1, T, D], data: embeds!.data },
+        attention_mask: {
+          type: 'int64',
+          dims: [1, pastLength + T],
+          data: new BigInt64Array(pastLength + T).fill(1n),
+        },
+        position_ids: {
+          type: 'int64',
+          dims: [1, T],
+          data: BigInt64Array.from(ids.map((_, t) => BigInt(pastLength + t))),
+        },
+        num_logits_to_keep: { type: 'int64', dims: [], data: BigInt64Array.from([1n]) },
+      };
+      past.forEach((entry, i) => {
+        feeds[`past_key_values.${i}.key`] = {
+          type: 'float32',
+          dims: [1, KV, pastLength, Dh],
+          data: entry.key,
+        };
+        feeds[`past_key_values.${i}.value`] = {
+          type: 'float32',
+          dims: [1, KV, pastLength, Dh],
+          data: entry.value,
+        };
+      });
+      const outputs = await decoder.run(feeds);
+      const logits = outputs.logits!;
+      if (logits.dims.join(',') !== `1,1,${V}`) throw new Error(`logits dims ${logits.dims}`);
+      const expected = referenceDecoder.forward(
+        referenceEmbeds,
+        ids.map((_, t) => pastLength + t),
+      );
+      logitDiffs.push(maxAbsDiff(logits.data, expected.subarray((T - 1) * V)));
+      past = past.map((_, i) => ({
+        key: outputs[`present.${i}.key`]!.data,
+        value: outputs[`present.${i}.value`]!.data,
+      }));
+      pastLength += T;
+      const next = argmax(logits.data);
+      generated.push(next);
+      expectedTokens.push(argmax(expected, (T - 1) * V, V));
+      ids = [next];
+    }
+    return { logitDiffs, embedDiffs, generated, expectedTokens };
+  } finally {
+    await embed.release();
+    await decoder.release();
+  }
+}
