@@ -2,6 +2,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeSyntheticCheckpoint } from '@ivl/convert';
+import { internvlQwen2Tokenizer } from '@ivl/test-tokenizers';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from './main.js';
@@ -39,5 +41,29 @@ describe('ivl tiles', () => {
     const bad = await run('tiles', sample, '--max-tiles', '0');
     expect(bad.code).toBe(1);
     expect(existsSync(join(workDir, 'missing.jpg'))).toBe(false);
+  });
+});
+
+describe('ivl convert', () => {
+  it('should convert a checkpoint and print a summary of the files written', async () => {
+    const checkpoint = join(workDir, 'tiny-hf');
+    await writeSyntheticCheckpoint(checkpoint, 'tiny-qwen2', {
+      seed: 2,
+      tokenizer: internvlQwen2Tokenizer(),
+    });
+    const out = join(workDir, 'tiny-ivl');
+    const { code, output } = await run('convert', checkpoint, out, '--dtype', 'fp16');
+    expect(code).toBe(0);
+    expect(output).toMatch(/converted .* in \d+\.\d s/);
+    expect(output).toContain('qwen2 LLM (2 layers, hidden 64), InternViT-300M, fp16');
+    expect(output).toContain('onnx/decoder_model_merged_fp16.onnx');
+    expect(output).toMatch(/total +\d+\.\d MB in \d+ files/);
+    const again = await run('convert', checkpoint, out);
+    expect(again.code).toBe(1);
+    expect((await run('convert', checkpoint, out, '--force')).code).toBe(0);
+  });
+
+  it('should refuse an unknown dtype', async () => {
+    expect((await run('convert', workDir, join(workDir, 'x'), '--dtype', 'int3')).code).not.toBe(0);
   });
 });

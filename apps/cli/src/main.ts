@@ -1,5 +1,6 @@
 import { IvlError } from '@ivl/core';
 import { Command, InvalidArgumentError as CommanderArgumentError } from 'commander';
+import { convertCommand } from './commands/convert.js';
 import { tilesCommand } from './commands/tiles.js';
 
 function integer(value: string): number {
@@ -26,6 +27,27 @@ export async function main(
     .option('--min-tiles <n>', 'fewest tiles of the grid', integer, 1)
     .option('-o, --out <file.png>', 'write a picture of the tiling')
     .action((image: string, options) => tilesCommand(image, options, print));
+
+  program
+    .command('convert')
+    .description(
+      'Convert a Hugging Face InternVL 2.5 checkpoint directory into an ivl model directory (ONNX).',
+    )
+    .argument('<checkpoint>', 'checkpoint directory (config.json, *.safetensors, tokenizer files)')
+    .argument('<out>', 'output model directory')
+    .option(
+      '--dtype <dtype>',
+      'weight storage: fp32 or fp16',
+      (value: string) => {
+        if (value !== 'fp32' && value !== 'fp16') throw new CommanderArgumentError('expected fp32 or fp16');
+        return value;
+      },
+      'fp32',
+    )
+    .option('-f, --force', 'replace an existing output directory')
+    .action((checkpoint: string, out: string, options) =>
+      convertCommand(checkpoint, out, { ...options, progress: process.stderr.isTTY }, print),
+    );
 
   try {
     await program.parseAsync([...argv]);

@@ -1,0 +1,53 @@
+import { convertCheckpoint } from '@ivl/convert';
+import cliProgress from 'cli-progress';
+
+export interface ConvertCommandOptions {
+  readonly dtype: 'fp32' | 'fp16';
+  readonly force?: boolean;
+  /** Draw a progress bar (on a terminal). */
+  readonly progress?: boolean;
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1e9
+    ? `${(bytes / 1e9).toFixed(2)} GB`
+    : bytes >= 1e6
+      ? `${(bytes / 1e6).toFixed(1)} MB`
+      : `${(bytes / 1e3).toFixed(1)} kB`;
+}
+
+/** `ivl convert <checkpoint> <out>`: a Hugging Face InternVL checkpoint to an ivl model directory. */
+export async function convertCommand(
+  checkpoint: string,
+  output: string,
+  options: ConvertCommandOptions,
+  print: (line: string) => void,
+) {
+  const bar = options.progress
+    ? new cliProgress.SingleBar(
+        { format: 'converting [{bar}] {percentage}% {stage}', hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  bar?.start(100, 0, { stage: '' });
+  try {
+    const result = await convertCheckpoint(checkpoint, output, {
+      dtype: options.dtype,
+      overwrite: Boolean(options.force),
+      onProgress: ({ stage, fraction }) => bar?.update(Math.round(fraction * 100), { stage }),
+    });
+    bar?.stop();
+    const { manifest } = result;
+    print(`converted ${checkpoint} -> ${output} in ${(result.elapsedMs / 1000).toFixed(1)} s`);
+    print(
+      `model        ${manifest.family} LLM (${manifest.dims.layers} layers, hidden ${manifest.dims.llmHidden}), InternViT-${manifest.vision.toUpperCase()}, ${options.dtype}`,
+    );
+    const total = result.files.reduce((sum, file) => sum + file.bytes, 0);
+    for (const file of result.files)
+      print(`  ${file.path.padEnd(40)} ${formatBytes(file.bytes).padStart(10)}`);
+    print(`total        ${formatBytes(total)} in ${result.files.length} files`);
+  } catch (error) {
+    bar?.stop();
+    throw error;
+  }
+}
