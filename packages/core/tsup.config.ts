@@ -1,3 +1,6 @@
 import { defineLibraryConfig } from '@ivl/build-config/tsup';
 
-export default defineLibraryConfig({ entry: ['src/index.ts'] });
+export default defineLibraryConfig({
+  entry: { index: 'src/index.ts', 'test/index': 'src/test/index.ts' },
+  external: ['vitest'],
+});

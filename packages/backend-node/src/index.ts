@@ -1,0 +1,2 @@
+export type { NodeBackendSettings, NodeDevice } from './node-backend.js';
+export { createNodeBackend } from './node-backend.js';

@@ -1,0 +1,252 @@
+import { stat } from 'node:fs/promises';
+import {
+  AbortedError,
+  type BackendCapabilities,
+  type BackendSession,
+  BackendUnavailableError,
+  type InferenceBackend,
+  IvlError,
+  ModelLoadError,
+  type ModelSource,
+  ShapeMismatchError,
+  throwIfAborted,
+} from '@ivl/core';
+import type * as ort from 'onnxruntime-node';
+import { fromOrtTensor, toOrtFeeds } from './ort-tensors.js';
+import { PROBE_MODEL_BASE64 } from './probe-model.js';
+
+/** Devices onnxruntime-node can run on. */
+export type NodeDevice = 'cpu' | 'cuda' | 'webgpu';
+
+/** Settings of {@link createNodeBackend}. */
+export interface NodeBackendSettings {
+  /** A device, or devices to try in order (the first that initialises is used). @default 'cpu' */
+  readonly device?: NodeDevice | readonly NodeDevice[];
+  /** Intra-op threads for CPU work. @default 2 */
+  readonly threads?: number;
+  /** Extra ORT session options (advanced). */
+  readonly sessionOptions?: ort.InferenceSession.SessionOptions;
+}
+
+/**
+ * Execution providers per device, and what each needs:
+ * - cpu: bundled everywhere;
+ * - cuda: Linux x64 with NVIDIA drivers; onnxruntime-node's install script downloads the CUDA
+ *   libraries (allow it to run, e.g. pnpm `allowBuilds: { onnxruntime-node: true }`);
+ * - webgpu: bundled (Dawn); needs a GPU adapter (Vulkan on Linux, D3D12 on Windows, Metal on macOS).
+ */
+const DEVICES: Readonly<
+  Record<NodeDevice, { readonly providers: readonly string[]; readonly fp16: boolean; readonly hint: string }>
+> = Object.freeze({
+  cpu: {
+    providers: ['cpu'],
+    fp16: false,
+    hint: 'The CPU provider is bundled with onnxruntime-node; reinstall onnxruntime-node.',
+  },
+  cuda: {
+    providers: ['cuda'],
+    fp16: true,
+    hint: 'Install the CUDA libraries: let onnxruntime-node run its install script (pnpm: allowBuilds onnxruntime-node: true), on Linux x64 with an NVIDIA driver. Or list "cpu" as a fallback.',
+  },
+  webgpu: {
+    providers: ['webgpu'],
+    fp16: true,
+    hint: 'No WebGPU adapter was found: a GPU with Vulkan (Linux), D3D12 (Windows) or Metal (macOS) drivers is needed. Or list "cpu" as a fallback.',
+  },
+});
+
+let ortModule: Promise<typeof ort> | undefined;
+function loadOrt(): Promise<typeof ort> {
+  ortModule ??= import('onnxruntime-node').then(
+    (module) => ((module as { default?: typeof ort }).default ?? module) as typeof ort,
+  );
+  return ortModule;
+}
+
+function describeSource(source: ModelSource): string {
+  if (typeof source === 'string') return source;
+  if (source instanceof Uint8Array) return `model bytes (${source.byteLength})`;
+  return typeof source.model === 'string' ? source.model : `model bytes (${source.model.byteLength})`;
+}
+
+/**
+ * The ivl backend over onnxruntime-node.
+ *
+ * @example
+ * ```ts
+ * const backend = createNodeBackend({ device: ['cuda', 'cpu'] }); // CUDA when available, else CPU
+ * await backend.init();
+ * backend.capabilities.device; // 'cpu' on a machine without CUDA
+ * ```
+ */
+export function createNodeBackend(settings: NodeBackendSettings = {}): InferenceBackend {
+  const devices: readonly NodeDevice[] =
+    typeof settings.device === 'string' ? [settings.device] : (settings.device ?? ['cpu']);
+  const threads = settings.threads ?? 2;
+  const sessions = new Set<ort.InferenceSession>();
+  let chosen: NodeDevice | undefined;
+  let initPromise: Promise<void> | undefined;
+
+  const sessionOptions = (device: NodeDevice): ort.InferenceSession.SessionOptions => ({
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    ...settings.sessionOptions,
+    executionProviders: [...DEVICES[device].providers] as ort.InferenceSession.ExecutionProviderConfig[],
+  });
+
+  const init = async () => {
+    const module = await loadOrt();
+    const failures: string[] = [];
+    for (const device of devices) {
+      if (!(device in DEVICES)) {
+        failures.push(`${device}: unknown device. Available: ${Object.keys(DEVICES).join(', ')}`);
+        continue;
+      }
+      try {
+        const probe = await module.InferenceSession.create(
+          Buffer.from(PROBE_MODEL_BASE64, 'base64'),
+          sessionOptions(device),
+        );
+        await probe.release();
+        chosen = device;
+        return;
+      } catch (error) {
+        failures.push(
+          `${device}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}. ${DEVICES[device].hint}`,
+        );
+        if (devices.length === 1) {
+          throw new BackendUnavailableError({
+            backendName: 'ort-node',
+            device,
+            message: `Device "${device}" of onnxruntime-node is unavailable: ${failures[0]}`,
+            cause: error,
+          });
+        }
+      }
+    }
+    throw new BackendUnavailableError({
+      backendName: 'ort-node',
+      device: devices.join(','),
+      message: `None of the devices [${devices.join(', ')}] of onnxruntime-node is available:\n${failures.map((f) => `  - ${f}`).join('\n')}`,
+    });
+  };
+
+  const backend: InferenceBackend = {
+    specificationVersion: 'v1',
+    name: 'ort-node',
+    init() {
+      initPromise ??= init().catch((error: unknown) => {
+        initPromise = undefined;
+        throw error;
+      });
+      return initPromise;
+    },
+    get capabilities(): BackendCapabilities {
+      const device = chosen ?? devices[0] ?? 'cpu';
+      return { device, fp16: DEVICES[device]?.fp16 ?? false, contribOps: true, deviceResidentOutputs: false };
+    },
+    async createSession(source, options = {}) {
+      await backend.init();
+      throwIfAborted(options.signal);
+      const module = await loadOrt();
+      const described = describeSource(source);
+      const modelPath =
+        typeof source === 'string'
+          ? source
+          : typeof source === 'object' && !(source instanceof Uint8Array) && typeof source.model === 'string'
+            ? source.model
+            : undefined;
+      if (modelPath !== undefined) {
+        const found = await stat(modelPath).then(
+          (s) => s.isFile(),
+          () => false,
+        );
+        if (!found)
+          throw new ModelLoadError({
+            path: modelPath,
+            message: `Model file not found: ${modelPath}. Check the model directory (ivl.json lists the files).`,
+          });
+      }
+      const sessionOptions_ = {
+        ...sessionOptions(chosen!),
+        ...(options.threads !== undefined && { intraOpNumThreads: options.threads }),
+      };
+      let session: ort.InferenceSession;
+      try {
+        if (typeof source === 'string')
+          session = await module.InferenceSession.create(source, sessionOptions_);
+        else if (source instanceof Uint8Array)
+          session = await module.InferenceSession.create(source, sessionOptions_);
+        else {
+          const externalData = (source.externalData ?? []).map((entry) => ({
+            path: entry.path,
+            data: entry.data,
+          }));
+          session =
+            typeof source.model === 'string'
+              ? await module.InferenceSession.create(source.model, { ...sessionOptions_, externalData })
+              : await module.InferenceSession.create(source.model, { ...sessionOptions_, externalData });
+        }
+      } catch (error) {
+        throw new ModelLoadError({
+          path: described,
+          message: `onnxruntime-node could not load ${described}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}.`,
+          cause: error,
+        });
+      }
+      sessions.add(session);
+      let disposed = false;
+      const wrapped: BackendSession = {
+        inputNames: session.inputNames,
+        outputNames: session.outputNames,
+        async run(feeds, runOptions = {}) {
+          if (disposed)
+            throw new IvlError({
+              name: 'SessionDisposedError',
+              message: `The session of ${described} was disposed; create a new one.`,
+            });
+          if (runOptions.signal?.aborted) throw new AbortedError({ cause: runOptions.signal.reason });
+          const missing = session.inputNames.filter((name) => !(name in feeds));
+          if (missing.length > 0) {
+            throw new ShapeMismatchError({
+              message: `Missing inputs ${missing.join(', ')} for ${described}. Expected: ${session.inputNames.join(', ')}.`,
+              expectedDims: [],
+              actualDims: [],
+            });
+          }
+          let results: ort.InferenceSession.ReturnType;
+          try {
+            const ortFeeds = toOrtFeeds(module, feeds);
+            results = runOptions.outputs
+              ? await session.run(ortFeeds, [...runOptions.outputs])
+              : await session.run(ortFeeds);
+          } catch (error) {
+            if (IvlError.isInstance(error)) throw error;
+            throw new ShapeMismatchError({
+              message: `Running ${described} failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}. Check the dtypes and shapes of the inputs.`,
+              expectedDims: [],
+              actualDims: [],
+              cause: error,
+            });
+          }
+          return Object.fromEntries(
+            Object.entries(results).map(([name, tensor]) => [name, fromOrtTensor(name, tensor)]),
+          );
+        },
+        async dispose() {
+          if (disposed) return;
+          disposed = true;
+          sessions.delete(session);
+          await session.release();
+        },
+      };
+      return wrapped;
+    },
+    async dispose() {
+      await Promise.all([...sessions].map((session) => session.release()));
+      sessions.clear();
+    },
+  };
+  return backend;
+}
