@@ -32,7 +32,7 @@ export interface DeviceTensor<T extends TensorDataType = TensorDataType> {
   download(): Promise<Tensor<T>>;
   /** Frees the device memory. Using the tensor afterwards is an error. */
   dispose(): void;
-  /** @internal */
+  /** The backend's own tensor object. @remarks For backend authors; opaque to every other package. */
   readonly handle: unknown;
 }
 

@@ -1,6 +1,7 @@
 export { AbortedError, throwIfAborted } from './aborted-error.js';
 export { BackendUnavailableError } from './backend-unavailable-error.js';
 export { CheckpointError } from './checkpoint-error.js';
+export { ContextOverflowError } from './context-overflow-error.js';
 export { DependencyMissingError } from './dependency-missing-error.js';
 export { ImageDecodeError } from './image-decode-error.js';
 export { ImageTooLargeError } from './image-too-large-error.js';

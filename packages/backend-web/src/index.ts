@@ -1,0 +1,2 @@
+export type { WebBackendSettings, WebDevice } from './web-backend.js';
+export { createWebBackend } from './web-backend.js';
