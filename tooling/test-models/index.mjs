@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { convertCheckpoint, writeSyntheticCheckpoint } from '@ivl/convert';
+import { internvlQwen2Tokenizer, sentencePieceBpeTokenizer } from '@ivl/test-tokenizers';
+
+const require = createRequire(import.meta.url);
+
+/** The SentencePiece stand-in plus InternLM2's InternVL tokens at their real ids. */
+export function internlm2Tokenizer() {
+  const base = sentencePieceBpeTokenizer();
+  const json = structuredClone(base.json);
+  const specials = [
+    ['<|im_end|>', 92542],
+    ['<|im_start|>', 92543],
+    ['<img>', 92544],
+    ['</img>', 92545],
+    ['<IMG_CONTEXT>', 92546],
+  ];
+  json.added_tokens = [
+    ...json.added_tokens,
+    ...specials.map(([content, id]) => ({
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
+  ];
+  return { json, config: base.config };
+}
+
+/**
+ * A tiny converted model, cached across test files and runs. The cache key includes the
+ * converter's built code, so a changed converter never serves a stale model.
+ * @param {'tiny-qwen2' | 'tiny-internlm2'} preset
+ * @returns {Promise<{ checkpoint: string, model: string }>}
+ */
+export async function tinyModel(preset, { seed = 7, dtype = 'fp32' } = {}) {
+  const converter = readFileSync(require.resolve('@ivl/convert'));
+  const key = createHash('sha256')
+    .update(converter)
+    .update(`${preset}:${seed}:${dtype}`)
+    .digest('hex')
+    .slice(0, 16);
+  const base = join(tmpdir(), `ivl-test-model-${preset}-${key}`);
+  const checkpoint = `${base}-hf`;
+  const model = `${base}-ivl`;
+  if (existsSync(join(model, 'ivl.json')) && existsSync(join(checkpoint, 'config.json')))
+    return { checkpoint, model };
+  const unique = `${base}-${process.pid}-${Date.now()}`;
+  const tokenizer = preset === 'tiny-qwen2' ? internvlQwen2Tokenizer() : internlm2Tokenizer();
+  await writeSyntheticCheckpoint(`${unique}-hf`, preset, { seed, tokenizer });
+  await convertCheckpoint(`${unique}-hf`, `${unique}-ivl`, { dtype });
+  // Another test process may have won the race; either copy is the same model.
+  for (const [from, to] of [
+    [`${unique}-hf`, checkpoint],
+    [`${unique}-ivl`, model],
+  ]) {
+    try {
+      renameSync(from, to);
+    } catch {
+      rmSync(from, { recursive: true, force: true });
+    }
+  }
+  return { checkpoint, model };
+}
