@@ -113,7 +113,7 @@ export class ReferenceDecoder {
   }
 
   /** Runs `embeds` [T, D] at `positions` after what is cached; returns logits [T, V]. */
-  forward(embeds: Float64Array, positions: readonly number[]): Float64Array {
+  forward(embeds: Float64Array, positions: readonly number[], { lastOnly = false } = {}): Float64Array {
     const { hidden: D, heads: H, kvHeads: KV, intermediate: I, vocab: V, eps, layers } = this.config.llm;
     const T = positions.length;
     const Dh = D / H;
@@ -190,10 +190,17 @@ export class ReferenceDecoder {
       for (let i = 0; i < h.length; i++) h[i]! += down[i]!;
     }
     this.length += T;
-    const normed = rmsNorm(h, T, D, this.weights('language_model.model.norm.weight'), eps);
+    const rows = lastOnly ? 1 : T;
+    const normed = rmsNorm(
+      h.subarray((T - rows) * D),
+      rows,
+      D,
+      this.weights('language_model.model.norm.weight'),
+      eps,
+    );
     return linear(
       normed,
-      T,
+      rows,
       D,
       this.weights(qwen ? 'language_model.lm_head.weight' : 'language_model.output.weight'),
       V,
