@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { extname } from 'node:path';
+import { extname, join } from 'node:path';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 
@@ -23,9 +23,16 @@ const TYPES = {
  * serves it with `files` from 127.0.0.1 under COOP/COEP (so threaded wasm works), runs it in
  * headless Chromium and returns the JSON result. Console errors of the page are appended to failures.
  *
- * @param {{ entry: string, files?: Record<string, string>, webgpu?: boolean, timeoutMs?: number }} options
+ * `directories` serves whole folders (e.g. `{ 'ort/': onnxruntime-web's dist }` for its .wasm files).
+ * @param {{ entry: string, files?: Record<string, string>, directories?: Record<string, string>, webgpu?: boolean, timeoutMs?: number }} options
  */
-export async function runInChromium({ entry, files = {}, webgpu = false, timeoutMs = 120_000 }) {
+export async function runInChromium({
+  entry,
+  files = {},
+  directories = {},
+  webgpu = false,
+  timeoutMs = 120_000,
+}) {
   const executablePath = findChromium();
   if (!executablePath) {
     throw new Error(
@@ -59,6 +66,19 @@ export async function runInChromium({ entry, files = {}, webgpu = false, timeout
     } else if (path === '/bundle.js') {
       response.writeHead(200, { ...headers, 'Content-Type': 'text/javascript' });
       response.end(script);
+    } else if (Object.keys(directories).some((prefix) => path.startsWith(`/${prefix}`))) {
+      const prefix = Object.keys(directories).find((p) => path.startsWith(`/${p}`));
+      const file = join(directories[prefix], path.slice(prefix.length + 1).replaceAll('..', ''));
+      if (existsSync(file)) {
+        response.writeHead(200, {
+          ...headers,
+          'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+        });
+        response.end(readFileSync(file));
+      } else {
+        response.writeHead(404, headers);
+        response.end();
+      }
     } else if (path.startsWith('/files/') && files[path.slice(7)]) {
       const file = files[path.slice(7)];
       response.writeHead(200, {
@@ -83,12 +103,15 @@ export async function runInChromium({ entry, files = {}, webgpu = false, timeout
     '--disable-quic',
     '--disable-dev-shm-usage',
   ];
-  if (webgpu) args.push('--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader');
+  if (webgpu)
+    args.push('--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-webgpu-adapter=swiftshader');
   const browser = await chromium.launch({ executablePath, args, timeout: timeoutMs });
   try {
     const page = await browser.newPage();
     const errors = [];
     page.on('pageerror', (error) => errors.push(String(error)));
+    if (process.env.IVL_BROWSER_LOG)
+      page.on('console', (message) => console.log(`[browser] ${message.text()}`));
     await page.goto(`http://127.0.0.1:${port}/`, { timeout: timeoutMs });
     await page.waitForFunction(() => typeof window.__ivlRun === 'function', undefined, {
       timeout: timeoutMs,

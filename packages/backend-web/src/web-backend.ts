@@ -72,7 +72,9 @@ function decodeBase64(text: string): Uint8Array {
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
   if (isNode && !/^https?:/.test(url)) {
-    const { readFile } = await import('node:fs/promises');
+    // A computed specifier keeps browser bundlers from trying to resolve a Node built-in.
+    const fsModule = 'node:fs/promises';
+    const { readFile } = (await import(/* @vite-ignore */ fsModule)) as typeof import('node:fs/promises');
     return new Uint8Array(await readFile(url));
   }
   const response = await fetch(url);
@@ -108,6 +110,8 @@ export function createWebBackend(settings: WebBackendSettings = {}): InferenceBa
       : (settings.device ?? (isNode ? ['wasm'] : ['webgpu', 'wasm']));
   const sessions = new Set<ort.InferenceSession>();
   let chosen: WebDevice | undefined;
+  // WebGPU adapters without 'shader-f16' run float16 kernels into garbage (zeros) without an error.
+  let webgpuHalf = false;
   let initPromise: Promise<void> | undefined;
   let module: typeof ort;
 
@@ -119,8 +123,19 @@ export function createWebBackend(settings: WebBackendSettings = {}): InferenceBa
         continue;
       }
       try {
-        if (device === 'webgpu' && (isNode || typeof navigator === 'undefined' || !('gpu' in navigator))) {
-          throw new Error('navigator.gpu is undefined');
+        if (device === 'webgpu') {
+          const gpu =
+            isNode || typeof navigator === 'undefined'
+              ? undefined
+              : (
+                  navigator as {
+                    gpu?: { requestAdapter(): Promise<{ features: ReadonlySet<string> } | null> };
+                  }
+                ).gpu;
+          if (!gpu) throw new Error('navigator.gpu is undefined');
+          const adapter = await gpu.requestAdapter();
+          if (!adapter) throw new Error('navigator.gpu.requestAdapter() found no adapter');
+          webgpuHalf = adapter.features.has('shader-f16');
         }
         module = await loadOrt(device);
         const wasm = module.env.wasm as { numThreads?: number; wasmPaths?: string };
@@ -199,7 +214,7 @@ export function createWebBackend(settings: WebBackendSettings = {}): InferenceBa
       const device = chosen ?? devices[0] ?? 'wasm';
       return {
         device,
-        fp16: DEVICES[device]?.fp16 ?? false,
+        fp16: device === 'webgpu' ? webgpuHalf : (DEVICES[device]?.fp16 ?? false),
         contribOps: true,
         deviceResidentOutputs: DEVICES[device]?.deviceResident ?? false,
       };
@@ -284,6 +299,15 @@ export function createWebBackend(settings: WebBackendSettings = {}): InferenceBa
               expectedDims: [],
               actualDims: [],
             });
+          }
+          if (chosen === 'webgpu' && !webgpuHalf) {
+            const half = Object.entries(feeds).find(([, value]) => value.dtype === 'float16');
+            if (half) {
+              throw new InvalidArgumentError({
+                argument: half[0],
+                message: `Input "${half[0]}" is float16 but this WebGPU adapter lacks the shader-f16 feature. Convert it to float32 (or use an fp32 model), or use the wasm device.`,
+              });
+            }
           }
           let results: ort.InferenceSession.ReturnType;
           try {
