@@ -48,7 +48,7 @@ const COPIED_FILES = [
   'added_tokens.json',
 ];
 
-function tokenIds(tokenizer: Record<string, any>, path: string) {
+function tokenIds(tokenizer: Record<string, unknown>, path: string) {
   const ids: Record<string, number> = {};
   const added = new Map<string, number>(
     (tokenizer.added_tokens as { content: string; id: number }[]).map((t) => [t.content, t.id]),

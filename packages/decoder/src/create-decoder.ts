@@ -113,9 +113,9 @@ export function createDecoder(settings: DecoderSettings): Decoder {
       });
     }
     const data = embeds.data.slice();
-    positions.forEach((position, row) =>
-      data.set(imageEmbeds.data.subarray(row * hidden, (row + 1) * hidden), position * hidden),
-    );
+    for (const [row, position] of positions.entries()) {
+      data.set(imageEmbeds.data.subarray(row * hidden, (row + 1) * hidden), position * hidden);
+    }
     return createTensor('float32', embeds.dims, data);
   };
 

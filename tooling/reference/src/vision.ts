@@ -17,7 +17,7 @@ export function visionForward(config: ReferenceConfig, weights: Weights, pixels:
   const convB = weights(`${p}embeddings.patch_embedding.bias`);
   const cls = weights(`${p}embeddings.class_embedding`);
   const pos = weights(`${p}embeddings.position_embedding`);
-  let h = new Float64Array(tokens * C);
+  let h: Float64Array<ArrayBufferLike> = new Float64Array(tokens * C);
   for (let c = 0; c < C; c++) h[c] = cls[c]! + pos[c]!;
   for (let py = 0; py < grid; py++) {
     for (let px = 0; px < grid; px++) {
@@ -53,8 +53,8 @@ export function visionForward(config: ReferenceConfig, weights: Weights, pixels:
       3 * C,
       qkvBias ? weights(`${l}attn.qkv.bias`) : undefined,
     );
-    let q = new Float64Array(tokens * C);
-    let k = new Float64Array(tokens * C);
+    let q: Float64Array = new Float64Array(tokens * C);
+    let k: Float64Array = new Float64Array(tokens * C);
     const v = new Float64Array(tokens * C);
     for (let t = 0; t < tokens; t++) {
       for (let c = 0; c < C; c++) {

@@ -23,7 +23,7 @@ export interface SyntheticCheckpointOptions {
    * way InternVL releases it (`vocab.json`, `merges.txt`, `added_tokens.json`,
    * `tokenizer_config.json`, no tokenizer.json); for InternLM2 as tokenizer.json.
    */
-  readonly tokenizer?: { readonly json: Record<string, any>; readonly config: Record<string, any> };
+  readonly tokenizer?: { readonly json: Record<string, unknown>; readonly config: Record<string, unknown> };
 }
 
 // A counter-based hash (SplitMix32 of seed ⊕ tensor ⊕ index): any tensor, any element, without state.

@@ -97,10 +97,13 @@ export async function decoderParity(
   const decoder = await openSession(runtime, modelPath(model, 'decoder_model_merged', suffix));
   const referenceDecoder = new ReferenceDecoder(config, reference.weights);
   try {
-    let past = Array.from({ length: layers }, () => ({
-      key: new Float32Array(0),
-      value: new Float32Array(0),
-    }));
+    let past: { key: Float32Array<ArrayBufferLike>; value: Float32Array<ArrayBufferLike> }[] = Array.from(
+      { length: layers },
+      () => ({
+        key: new Float32Array(0),
+        value: new Float32Array(0),
+      }),
+    );
     let pastLength = 0;
     let ids = [...prompt];
     const logitDiffs: number[] = [];

@@ -12,7 +12,7 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-async function readJson(path: string): Promise<any> {
+async function readJson(path: string): Promise<Record<string, unknown>> {
   try {
     return JSON.parse(await readFile(path, 'utf8'));
   } catch (error) {
@@ -28,7 +28,7 @@ async function readJson(path: string): Promise<any> {
  *
  * @throws {CheckpointError} when no usable tokenizer files are present
  */
-export async function buildTokenizerJson(directory: string): Promise<Record<string, any>> {
+export async function buildTokenizerJson(directory: string): Promise<Record<string, unknown>> {
   const direct = join(directory, 'tokenizer.json');
   if (await exists(direct)) return readJson(direct);
   if (await exists(join(directory, 'vocab.json'))) {
