@@ -119,7 +119,7 @@ export function createNodeBackend(settings: NodeBackendSettings = {}): Inference
           throw new BackendUnavailableError({
             backendName: 'ort-node',
             device,
-            message: `Device "${device}" of onnxruntime-node is unavailable: ${failures[0]}`,
+            message: `Device "${device}" of onnxruntime-node is unavailable: ${failures[0]!.slice(device.length + 2)}`,
             cause: error,
           });
         }
