@@ -1,6 +1,5 @@
 // One-shot GPU evidence for issue 4: the backend conformance checks of @ivl/core/test, written out
 // without vitest, on onnxruntime-node's cpu, webgpu and cuda devices.
-import { readFileSync } from 'node:fs';
 import { createNodeBackend } from '@ivl/backend-node';
 import { createTensor, float32ArrayToFloat16, IvlError } from '@ivl/core';
 
