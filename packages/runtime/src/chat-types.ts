@@ -1,0 +1,93 @@
+import type { SamplingOptions, VoteResult } from '@ivl/sampling';
+
+/** Options of one `chat` call. Sampling options override `generation_config.json`. */
+export interface ChatOptions extends SamplingOptions {
+  /** Most tokens to generate. @default generation_config's max_new_tokens, else 1024 */
+  readonly maxNewTokens?: number;
+  /** Tile budget shared by the conversation's images (spec §1.3: max(1, floor(maxTiles / images)) each). @default 12 */
+  readonly maxTiles?: number;
+  /** Frames sampled from each video (one tile each). @default 8 */
+  readonly videoFrames?: number;
+  /** `Frame1:` (model card, default) or `Frame-1:` (training) video labels. */
+  readonly frameLabel?: 'Frame1' | 'Frame-1';
+  /** Replaces the model's system message. */
+  readonly systemMessage?: string;
+  /** Extra strings that end the answer. */
+  readonly stopStrings?: readonly string[];
+  /** `cot` appends the paper's chain-of-thought prompt to the question. */
+  readonly reasoning?: 'cot';
+  /** Which CoT prompt; `auto` picks multiple-choice when the question lists options like `A. …`. @default 'auto' */
+  readonly cotKind?: 'auto' | 'multiple-choice' | 'open-ended';
+  /** Sample this many answers from one shared prefill and majority-vote their final answers. @default 1 */
+  readonly votes?: number;
+  /** Stops encoding or decoding at the next step. */
+  readonly signal?: AbortSignal;
+}
+
+/** Token counts of a chat call. */
+export interface ChatUsage {
+  readonly promptTokens: number;
+  readonly imageTokens: number;
+  /** Prompt tokens already in the KV cache from the previous turn (not recomputed). */
+  readonly reusedTokens: number;
+  readonly generatedTokens: number;
+}
+
+/** Wall-clock times of a chat call. */
+export interface ChatTimings {
+  readonly encodeMs: number;
+  readonly prefillMs: number;
+  readonly decodeMs: number;
+  /** Generated tokens per second of decoding. */
+  readonly decodeTokensPerSecond: number;
+}
+
+/** Why generation ended. */
+export type FinishReason = 'eos' | 'max-tokens' | 'stop-string';
+
+/** One sampled answer (several with `votes`). */
+export interface ChatSample {
+  readonly text: string;
+  readonly tokenIds: readonly number[];
+  readonly finishReason: FinishReason;
+}
+
+/** The final result of a chat call. */
+export interface ChatResult {
+  /** The answer (the vote winner's full response with `votes`). */
+  readonly text: string;
+  readonly finishReason: FinishReason;
+  readonly usage: ChatUsage;
+  readonly timings: ChatTimings;
+  readonly samples: readonly ChatSample[];
+  /** With `votes`: the majority vote over the samples' final answers. */
+  readonly vote?: VoteResult;
+}
+
+/** Streamed events of a chat call, in order. */
+export type ChatEvent =
+  | {
+      readonly type: 'image-encoded';
+      readonly images: number;
+      readonly videos: number;
+      readonly tiles: number;
+      readonly cachedItems: number;
+      readonly ms: number;
+    }
+  | {
+      readonly type: 'prefill-done';
+      readonly promptTokens: number;
+      readonly reusedTokens: number;
+      readonly ms: number;
+    }
+  | { readonly type: 'token-delta'; readonly text: string; readonly tokenId: number; readonly sample: number }
+  | { readonly type: 'sample-done'; readonly sample: number; readonly text: string; readonly answer?: string }
+  | ({ readonly type: 'done' } & ChatResult);
+
+/** What `chat` returns: iterate it for events, or await `result()` / `text()`. */
+export interface ChatStream extends AsyncIterable<ChatEvent> {
+  /** The final result (consumes any events not yet iterated). */
+  result(): Promise<ChatResult>;
+  /** The final answer text. */
+  text(): Promise<string>;
+}

@@ -1,0 +1,170 @@
+import {
+  type BackendSession,
+  type InferenceBackend,
+  MODEL_FORMAT_VERSION,
+  type ModelDtype,
+  ModelLoadError,
+  type ModelManifest,
+  type ModelPart,
+  throwIfAborted,
+} from '@ivl/core';
+import { createDecoder, type Decoder } from '@ivl/decoder';
+import { type ConversationTemplate, createTokenizer, getTemplate, type IvlTokenizer } from '@ivl/prompt';
+import { fromGenerationConfig, type GenerationDefaults } from '@ivl/sampling';
+import type { ModelStore } from './model-store.js';
+
+/** Load progress: one event per model file as its session becomes ready. */
+export interface LoadProgressEvent {
+  readonly type: 'load';
+  readonly file: string;
+  /** Bytes of this file and its external weights, when known. */
+  readonly bytes: number | undefined;
+  readonly loadedBytes: number;
+  readonly totalBytes: number | undefined;
+  readonly loadedFiles: number;
+  readonly fileCount: number;
+}
+
+/** Options of {@link loadModel}. */
+export interface LoadModelOptions {
+  /** Which converted weights to use. @default the first of fp32, fp16, q8, q4 the model has */
+  readonly dtype?: ModelDtype;
+  readonly onProgress?: (event: LoadProgressEvent) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** A loaded model: sessions, tokenizer, template, generation defaults. */
+export interface LoadedModel {
+  readonly manifest: ModelManifest;
+  readonly dtype: ModelDtype;
+  readonly tokenizer: IvlTokenizer;
+  readonly template: ConversationTemplate;
+  readonly generation: GenerationDefaults;
+  readonly sessions: Readonly<Record<ModelPart, BackendSession>>;
+  readonly decoder: Decoder;
+  dispose(): Promise<void>;
+}
+
+const PARTS: readonly ModelPart[] = ['vision_encoder', 'projector', 'embed_tokens', 'decoder_model_merged'];
+
+async function readJson(
+  store: ModelStore,
+  file: string,
+  required: boolean,
+): Promise<Record<string, unknown> | undefined> {
+  const text = await store.readText(file);
+  if (text === undefined) {
+    if (!required) return undefined;
+    throw new ModelLoadError({
+      path: `${store.location}/${file}`,
+      message: `Missing ${file} in ${store.location}. Is this an ivl model directory? Convert a Hugging Face checkpoint with \`ivl convert <checkpoint> <out>\`.`,
+    });
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    throw new ModelLoadError({
+      path: `${store.location}/${file}`,
+      message: `${file} in ${store.location} is not valid JSON.`,
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Reads `ivl.json`, checks the format version, and opens the four ONNX parts, the tokenizer and
+ * the generation defaults.
+ *
+ * @throws {ModelLoadError} for missing files, an incompatible converter version or a missing dtype
+ */
+export async function loadModel(
+  store: ModelStore,
+  backend: InferenceBackend,
+  options: LoadModelOptions = {},
+): Promise<LoadedModel> {
+  const manifest = (await readJson(store, 'ivl.json', true)) as unknown as ModelManifest;
+  if (manifest.formatVersion !== MODEL_FORMAT_VERSION) {
+    throw new ModelLoadError({
+      path: `${store.location}/ivl.json`,
+      message:
+        `${store.location} was converted for model format ${manifest.formatVersion ?? 'unknown'}, but this ivl reads format ${MODEL_FORMAT_VERSION}. ` +
+        'Convert the checkpoint again with this version (`ivl convert --force`).',
+    });
+  }
+  const available = manifest.files.decoder_model_merged ?? {};
+  const dtype = options.dtype ?? (['fp32', 'fp16', 'q8', 'q4'] as ModelDtype[]).find((d) => d in available);
+  if (!dtype || PARTS.some((part) => !manifest.files[part]?.[dtype])) {
+    throw new ModelLoadError({
+      path: `${store.location}/ivl.json`,
+      message: `${store.location} has no complete ${options.dtype ?? 'set of'} weights. Available: ${Object.keys(available).join(', ') || 'none'}.`,
+    });
+  }
+  const tokenizerJson = await readJson(store, 'tokenizer.json', true);
+  const tokenizerConfig = await readJson(store, 'tokenizer_config.json', false);
+  const generationConfig = (await readJson(store, 'generation_config.json', false)) ?? {};
+  const tokenizer = createTokenizer(tokenizerJson, tokenizerConfig, { family: manifest.family });
+  const generation = fromGenerationConfig(generationConfig);
+  const template = getTemplate(manifest.template);
+
+  const files = PARTS.map((part) => manifest.files[part][dtype]!);
+  const sizes = store.sizeOf
+    ? await Promise.all(files.map((file) => store.sizeOf!(file)))
+    : files.map(() => undefined);
+  const totalBytes = sizes.every((size) => size !== undefined)
+    ? sizes.reduce((a, b) => a! + b!, 0)
+    : undefined;
+  const sessions: Partial<Record<ModelPart, BackendSession>> = {};
+  let loadedBytes = 0;
+  try {
+    for (const [index, part] of PARTS.entries()) {
+      throwIfAborted(options.signal);
+      const deviceOutputs =
+        part === 'decoder_model_merged' && backend.capabilities.deviceResidentOutputs
+          ? Array.from({ length: manifest.dims.layers }, (_, layer) => [
+              `present.${layer}.key`,
+              `present.${layer}.value`,
+            ]).flat()
+          : undefined;
+      sessions[part] = await backend.createSession(await store.modelSource(files[index]!), {
+        ...(deviceOutputs && { deviceOutputs }),
+        signal: options.signal,
+      });
+      loadedBytes += sizes[index] ?? 0;
+      options.onProgress?.({
+        type: 'load',
+        file: files[index]!,
+        bytes: sizes[index],
+        loadedBytes,
+        totalBytes,
+        loadedFiles: index + 1,
+        fileCount: PARTS.length,
+      });
+    }
+  } catch (error) {
+    await Promise.all(Object.values(sessions).map((session) => session.dispose()));
+    throw error;
+  }
+  const all = sessions as Record<ModelPart, BackendSession>;
+  const decoder = createDecoder({
+    embedSession: all.embed_tokens,
+    decoderSession: all.decoder_model_merged,
+    layers: manifest.dims.layers,
+    kvHeads: manifest.dims.kvHeads,
+    headDim: manifest.dims.headDim,
+    hidden: manifest.dims.llmHidden,
+    maxContextTokens: manifest.dims.maxPositionEmbeddings,
+    imageContextTokenId: manifest.tokens.imgContext,
+  });
+  return {
+    manifest,
+    dtype,
+    tokenizer,
+    template,
+    generation,
+    sessions: all,
+    decoder,
+    async dispose() {
+      await Promise.all(Object.values(all).map((session) => session.dispose()));
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type InferenceBackend, ModelLoadError } from '@ivl/core';
+import type { LoadProgressEvent } from '../load-model.js';
+import { createRuntimeFromStore, type Runtime } from '../runtime.js';
+import { modelStoreFromDirectory } from './directory-store.js';
+import { nodeMediaLoader } from './node-media-loader.js';
+
+/** Progress of converting a Hugging Face checkpoint on first load. */
+export interface ConvertProgressEvent {
+  readonly type: 'convert';
+  readonly stage: string;
+  readonly fraction: number;
+}
+
+/** Options of {@link createRuntime}. */
+export interface CreateRuntimeOptions {
+  /** An ivl model directory, or a Hugging Face InternVL checkpoint directory (converted once, cached). */
+  readonly model: string;
+  /** A backend, e.g. `createNodeBackend({ device: ['cuda', 'cpu'] })`. */
+  readonly backend: InferenceBackend;
+  readonly dtype?: 'fp32' | 'fp16';
+  readonly onProgress?: (event: LoadProgressEvent | ConvertProgressEvent) => void;
+  readonly signal?: AbortSignal;
+  /** Where converted checkpoints are kept. @default ~/.cache/ivl/converted */
+  readonly cacheDirectory?: string;
+  /** Tiles per vision-encoder run. @default 4 */
+  readonly microBatchSize?: number;
+}
+
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * Loads an InternVL model for chat in Node.
+ *
+ * @example
+ * ```ts
+ * const runtime = await createRuntime({ model: './models/internvl2_5-1b', backend: createNodeBackend() });
+ * const answer = await runtime.chat([{ role: 'user', content: [{ type: 'image', image: 'photo.jpg' }, { type: 'text', text: 'Describe it.' }] }]).text();
+ * ```
+ * @throws {ModelLoadError} for a missing or incompatible model directory
+ */
+export async function createRuntime(options: CreateRuntimeOptions): Promise<Runtime> {
+  let directory = resolve(options.model);
+  if (!(await exists(directory))) {
+    throw new ModelLoadError({ path: directory, message: `Model directory not found: ${directory}.` });
+  }
+  if (!(await exists(join(directory, 'ivl.json'))) && (await exists(join(directory, 'config.json')))) {
+    // A Hugging Face checkpoint: convert once into the cache (keyed by path and config).
+    const config = await stat(join(directory, 'config.json'));
+    const key = createHash('sha256')
+      .update(`${directory}:${config.mtimeMs}:${options.dtype ?? 'fp32'}`)
+      .digest('hex')
+      .slice(0, 16);
+    const target = join(options.cacheDirectory ?? join(homedir(), '.cache', 'ivl', 'converted'), key);
+    if (!(await exists(join(target, 'ivl.json')))) {
+      const { convertCheckpoint } = await import('@ivl/convert');
+      await convertCheckpoint(directory, target, {
+        dtype: options.dtype ?? 'fp32',
+        overwrite: true,
+        ...(options.signal && { signal: options.signal }),
+        onProgress: ({ stage, fraction }) => options.onProgress?.({ type: 'convert', stage, fraction }),
+      });
+    }
+    directory = target;
+  }
+  return createRuntimeFromStore({
+    store: modelStoreFromDirectory(directory),
+    backend: options.backend,
+    media: nodeMediaLoader,
+    ...(options.dtype && { dtype: options.dtype }),
+    ...(options.signal && { signal: options.signal }),
+    ...(options.microBatchSize && { microBatchSize: options.microBatchSize }),
+    ...(options.onProgress && { onProgress: options.onProgress }),
+  });
+}

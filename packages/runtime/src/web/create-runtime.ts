@@ -1,0 +1,26 @@
+import type { InferenceBackend } from '@ivl/core';
+import type { LoadProgressEvent } from '../load-model.js';
+import { modelStoreFromFiles, modelStoreFromUrl } from '../model-store.js';
+import { createRuntimeFromStore, type Runtime } from '../runtime.js';
+import { webMediaLoader } from './web-media-loader.js';
+
+/** Options of the browser {@link createRuntime}. */
+export interface CreateWebRuntimeOptions {
+  /** A base URL of an ivl model directory, or its files (path in the directory → Blob). */
+  readonly model: { readonly baseUrl: string } | { readonly files: ReadonlyMap<string, Blob> };
+  /** e.g. `createWebBackend({ device: ['webgpu', 'wasm'] })`. */
+  readonly backend: InferenceBackend;
+  readonly dtype?: 'fp32' | 'fp16';
+  readonly onProgress?: (event: LoadProgressEvent) => void;
+  readonly signal?: AbortSignal;
+  readonly microBatchSize?: number;
+}
+
+/** Loads an InternVL model for chat in the browser. */
+export function createRuntime(options: CreateWebRuntimeOptions): Promise<Runtime> {
+  const store =
+    'baseUrl' in options.model
+      ? modelStoreFromUrl(options.model.baseUrl)
+      : modelStoreFromFiles(options.model.files);
+  return createRuntimeFromStore({ ...options, store, media: webMediaLoader });
+}
