@@ -4,5 +4,5 @@ export default defineLibraryConfig({
   entry: ['src/main.ts'],
   format: ['esm'],
   dts: false,
-  external: ['sharp'],
+  external: [/^@ivl\//, 'sharp', 'onnxruntime-node'],
 });

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The README's demo command: builds the workspace and runs the `ivl` CLI on the bundled sample image.
+# The README's demo command: builds the CLI, makes (once, cached in .cache/demo) a small synthetic
+# InternVL model with our converter and chats about the bundled sample image with it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export TURBO_TELEMETRY_DISABLED=1 TURBO_NO_UPDATE_NOTIFIER=1 IVL_SKIP_BROWSER=1
@@ -7,4 +8,4 @@ bash tooling/scripts/setup.sh
 pnpm() { bash tooling/scripts/pnpm.sh "$@"; }
 pnpm install --frozen-lockfile --reporter=silent
 pnpm exec turbo run build --filter=@ivl/cli... --output-logs=errors-only >/dev/null
-node apps/cli/bin/ivl.mjs tiles apps/cli/assets/sample.jpg --max-tiles 12 --out .cache/demo/sample-tiles.png
+node apps/cli/bin/ivl.mjs demo --cache .cache/demo

@@ -14,8 +14,16 @@ afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
 async function run(...args: string[]) {
   const lines: string[] = [];
-  const code = await main(['node', 'ivl', ...args], (line) => lines.push(line));
-  return { code, output: lines.join('\n') };
+  let written = '';
+  const errors: string[] = [];
+  const code = await main(['node', 'ivl', ...args], (line) => lines.push(line), {
+    line: (text) => lines.push(written + text),
+    write: (text) => {
+      written += text;
+    },
+    error: (text) => errors.push(text),
+  });
+  return { code, output: lines.join('\n'), errors: errors.join('\n') };
 }
 
 describe('ivl tiles', () => {
@@ -65,5 +73,68 @@ describe('ivl convert', () => {
 
   it('should refuse an unknown dtype', async () => {
     expect((await run('convert', workDir, join(workDir, 'x'), '--dtype', 'int3')).code).not.toBe(0);
+  });
+});
+
+describe('ivl demo', () => {
+  it('should make a synthetic model from a clean state and chat about the sample image, saying the weights are random', async () => {
+    const cache = join(workDir, 'demo-cache');
+    const { code, output, errors } = await run('demo', '--cache', cache, '--max-new-tokens', '6');
+    expect(code).toBe(0);
+    expect(errors).toMatch(/making a small synthetic InternVL2\.5 checkpoint/);
+    expect(output).toContain('NOTE: this demo model has RANDOM weights');
+    expect(output).toContain('OpenGVLab/InternVL2_5-1B');
+    expect(output).toMatch(/question: Describe the image\./);
+    expect(errors).toMatch(/\[encoded 1 image\(s\), 0 video\(s\): 9 new tiles/);
+    expect(errors).toMatch(
+      /\[2356 prompt tokens \(2304 image, 0 reused\), \d+ generated; prefill \d+ ms, decode [\d.]+ tokens\/s; (max-tokens|eos)\]/,
+    );
+    const again = await run('demo', '--cache', cache, '--max-new-tokens', '2');
+    expect(again.errors).not.toMatch(/making a small synthetic/);
+  });
+});
+
+describe('ivl chat', () => {
+  it('should answer a question about an image and vote with --votes', async () => {
+    const cache = join(workDir, 'demo-cache');
+    const model = join(cache, 'tiny-qwen2-ivl');
+    const single = await run(
+      'chat',
+      '-m',
+      model,
+      '-i',
+      sample,
+      '--max-tiles',
+      '1',
+      '--max-new-tokens',
+      '4',
+      'What is this?',
+    );
+    expect(single.code).toBe(0);
+    expect(single.errors).toMatch(/\[encoded 1 image\(s\), 0 video\(s\): 1 new tiles/);
+    const voted = await run(
+      'chat',
+      '-m',
+      model,
+      '--votes',
+      '3',
+      '--temperature',
+      '1',
+      '--seed',
+      '3',
+      '--max-new-tokens',
+      '4',
+      '--cot',
+      'Pick one:\nA. x\nB. y',
+    );
+    expect(voted.code).toBe(0);
+    expect(voted.output).toMatch(/--- sample 3: answer/);
+    expect(voted.output).toMatch(/--- vote: /);
+  });
+
+  it('should report a missing model plainly', async () => {
+    const { code, errors } = await run('chat', '-m', join(workDir, 'no-model'), 'hi');
+    expect(code).toBe(1);
+    void errors;
   });
 });

@@ -1,7 +1,13 @@
+import { fileURLToPath } from 'node:url';
 import { IvlError } from '@ivl/core';
 import { Command, InvalidArgumentError as CommanderArgumentError } from 'commander';
+import { chatCommand, type Output } from './commands/chat.js';
 import { convertCommand } from './commands/convert.js';
+import { demoCommand } from './commands/demo.js';
 import { tilesCommand } from './commands/tiles.js';
+
+// src/main.ts and dist/main.js both sit one level below the package root.
+const SAMPLE_IMAGE = fileURLToPath(new URL('../assets/sample.jpg', import.meta.url));
 
 function integer(value: string): number {
   const parsed = Number(value);
@@ -9,10 +15,25 @@ function integer(value: string): number {
   return parsed;
 }
 
+function number(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed)) throw new CommanderArgumentError(`expected a number, got "${value}"`);
+  return parsed;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+const consoleOutput: Output = {
+  line: (text) => console.log(text),
+  write: (text) => process.stdout.write(text),
+  error: (text) => console.error(text),
+};
+
 /** Runs the `ivl` command line; returns the exit code. */
 export async function main(
   argv: readonly string[],
   print: (line: string) => void = console.log,
+  output: Output = consoleOutput,
 ): Promise<number> {
   const program = new Command('ivl')
     .description('InternVL 2.5 in JavaScript: tiles, conversion, chat.')
@@ -48,6 +69,36 @@ export async function main(
     .action((checkpoint: string, out: string, options) =>
       convertCommand(checkpoint, out, { ...options, progress: process.stderr.isTTY }, print),
     );
+
+  program
+    .command('chat')
+    .description('Ask an InternVL model about images and videos; interactive when no question is given.')
+    .argument('[question]', 'the question (omit for an interactive conversation)')
+    .requiredOption('-m, --model <dir>', 'ivl model directory, or a Hugging Face checkpoint (converted once)')
+    .option('-i, --image <file>', 'an image (repeat for several)', collect)
+    .option('-v, --video <file>', 'a video')
+    .option('--frames <n>', 'frames sampled from the video', integer, 8)
+    .option('--max-tiles <n>', 'tile budget shared by the images', integer, 12)
+    .option('--max-new-tokens <n>', 'most tokens to generate', integer)
+    .option('--temperature <t>', 'sampling temperature (0 = greedy)', number)
+    .option('--top-p <p>', 'nucleus sampling mass', number)
+    .option('--seed <n>', 'sampling seed', integer)
+    .option('--votes <n>', 'sample n answers from one prefill and majority-vote them', integer)
+    .option('--cot', "append the paper's chain-of-thought prompt")
+    .option('--device <list>', 'cpu, cuda, webgpu, or a fallback list like cuda,cpu', 'cpu')
+    .option('--threads <n>', 'CPU threads', integer)
+    .action((question: string | undefined, options) => chatCommand(question, options, output));
+
+  program
+    .command('demo')
+    .description(
+      'Make (once) a small synthetic model and run the whole chat pipeline on the bundled sample image.',
+    )
+    .option('--cache <dir>', 'where the synthetic model is kept', '.cache/demo')
+    .option('-i, --image <file>', 'another image')
+    .option('--question <text>', 'the question', 'Describe the image.')
+    .option('--max-new-tokens <n>', 'most tokens to generate', integer, 24)
+    .action((options) => demoCommand({ ...options, sampleImage: SAMPLE_IMAGE }, output));
 
   try {
     await program.parseAsync([...argv]);

@@ -60,7 +60,11 @@ const argmax = (values: ArrayLike<number>) => {
 };
 
 /** A copy of a model directory (symlinked weights) with ivl.json edited. */
-function editedModel(model: string, name: string, edit: (manifest: Record<string, any>) => void): string {
+function editedModel(
+  model: string,
+  name: string,
+  edit: (manifest: { formatVersion: number; dims: { maxPositionEmbeddings: number } }) => void,
+): string {
   const directory = join(root, name);
   mkdirSync(join(directory, 'onnx'), { recursive: true });
   for (const file of readdirSync(model))

@@ -1,0 +1,158 @@
+import { createInterface } from 'node:readline/promises';
+import { createNodeBackend, type NodeDevice } from '@ivl/backend-node';
+import type { ChatMessage, ChatOptions, ContentPart, Runtime } from '@ivl/runtime';
+import { createRuntime } from '@ivl/runtime/node';
+import cliProgress from 'cli-progress';
+
+export interface ChatCommandOptions {
+  readonly model: string;
+  readonly image?: readonly string[];
+  readonly video?: string;
+  readonly frames: number;
+  readonly maxTiles: number;
+  readonly maxNewTokens?: number;
+  readonly temperature?: number;
+  readonly topP?: number;
+  readonly seed?: number;
+  readonly votes?: number;
+  readonly cot?: boolean;
+  readonly device: string;
+  readonly threads?: number;
+}
+
+export interface Output {
+  line(text: string): void;
+  write(text: string): void;
+  error(text: string): void;
+}
+
+/** Loads a model with progress on stderr (a bar on a terminal). */
+export async function openRuntime(
+  model: string,
+  device: string,
+  threads: number | undefined,
+  output: Output,
+): Promise<Runtime> {
+  const bar = process.stderr.isTTY
+    ? new cliProgress.SingleBar(
+        { format: 'loading [{bar}] {percentage}% {stage}', stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  bar?.start(100, 0, { stage: '' });
+  try {
+    const runtime = await createRuntime({
+      model,
+      backend: createNodeBackend({ device: device.split(',') as NodeDevice[], ...(threads && { threads }) }),
+      onProgress: (event) => {
+        if (event.type === 'convert')
+          bar?.update(Math.round(event.fraction * 50), { stage: `converting ${event.stage}` });
+        else bar?.update(50 + Math.round((event.loadedFiles / event.fileCount) * 50), { stage: event.file });
+      },
+    });
+    bar?.stop();
+    output.error(
+      `model ${model}: ${runtime.manifest.family} LLM, InternViT-${runtime.manifest.vision.toUpperCase()}, on ${runtime.backend.capabilities.device}`,
+    );
+    return runtime;
+  } catch (error) {
+    bar?.stop();
+    throw error;
+  }
+}
+
+function chatOptions(options: ChatCommandOptions): ChatOptions {
+  return {
+    maxTiles: options.maxTiles,
+    videoFrames: options.frames,
+    ...(options.maxNewTokens !== undefined && { maxNewTokens: options.maxNewTokens }),
+    ...(options.temperature !== undefined && {
+      temperature: options.temperature,
+      doSample: options.temperature > 0,
+    }),
+    ...(options.topP !== undefined && { topP: options.topP }),
+    ...(options.seed !== undefined && { seed: options.seed }),
+    ...(options.votes !== undefined && { votes: options.votes }),
+    ...(options.cot && { reasoning: 'cot' as const }),
+  };
+}
+
+/** Streams one answer; returns its text. */
+export async function answer(
+  runtime: Runtime,
+  messages: readonly ChatMessage[],
+  options: ChatOptions,
+  output: Output,
+): Promise<string> {
+  let text = '';
+  for await (const event of runtime.chat(messages, options)) {
+    if (event.type === 'image-encoded') {
+      output.error(
+        `[encoded ${event.images} image(s), ${event.videos} video(s): ${event.tiles} new tiles, ${event.cachedItems} cached, ${event.ms.toFixed(0)} ms]`,
+      );
+    } else if (event.type === 'token-delta' && (options.votes ?? 1) === 1) {
+      output.write(event.text);
+    } else if (event.type === 'sample-done' && (options.votes ?? 1) > 1) {
+      output.line(`--- sample ${event.sample + 1}: answer ${event.answer ?? '(none)'}`);
+      output.line(event.text);
+    } else if (event.type === 'done') {
+      text = event.text;
+      if (event.vote) {
+        output.line(
+          `--- vote: ${event.vote.votes.map((v) => `${v.answer} ×${v.count}`).join(', ') || 'no answers'}${event.vote.unanswered ? `, ${event.vote.unanswered} without an answer` : ''}`,
+        );
+        output.line(`answer: ${event.vote.answer ?? '(none)'}`);
+      } else {
+        output.line('');
+      }
+      const { usage, timings } = event;
+      output.error(
+        `[${usage.promptTokens} prompt tokens (${usage.imageTokens} image, ${usage.reusedTokens} reused), ${usage.generatedTokens} generated; ` +
+          `prefill ${timings.prefillMs.toFixed(0)} ms, decode ${timings.decodeTokensPerSecond.toFixed(1)} tokens/s; ${event.finishReason}]`,
+      );
+    }
+  }
+  return text;
+}
+
+/** `ivl chat`: one question, or an interactive conversation when none is given. */
+export async function chatCommand(
+  question: string | undefined,
+  options: ChatCommandOptions,
+  output: Output,
+): Promise<void> {
+  const runtime = await openRuntime(options.model, options.device, options.threads, output);
+  try {
+    const media: ContentPart[] = [
+      ...(options.image ?? []).map((image): ContentPart => ({ type: 'image', image })),
+      ...(options.video
+        ? [{ type: 'video', video: options.video, frames: options.frames } as ContentPart]
+        : []),
+    ];
+    const settings = chatOptions(options);
+    if (question !== undefined) {
+      await answer(
+        runtime,
+        [{ role: 'user', content: [...media, { type: 'text', text: question }] }],
+        settings,
+        output,
+      );
+      return;
+    }
+    const history: ChatMessage[] = [];
+    const readline = createInterface({ input: process.stdin, output: process.stdout });
+    output.error('Ask about the image(s); an empty line ends the conversation.');
+    for (;;) {
+      const line = (await readline.question('> ').catch(() => '')).trim();
+      if (!line) break;
+      history.push({
+        role: 'user',
+        content: history.length === 0 ? [...media, { type: 'text', text: line }] : line,
+      });
+      history.push({ role: 'assistant', content: await answer(runtime, history, settings, output) });
+    }
+    readline.close();
+  } finally {
+    await runtime.dispose();
+  }
+}
