@@ -4,6 +4,10 @@ import { parseInternVLConfig } from '../checkpoint/internvl-config.js';
 import { expectedTensors } from '../checkpoint/tensor-names.js';
 import { writeSafetensors } from '../safetensors/write-safetensors.js';
 import {
+  encodeSentencePieceModel,
+  sentencePieceFromTokenizerJson,
+} from '../tokenizer/sentencepiece-model.js';
+import {
   SYNTHETIC_PRESETS,
   type SyntheticPreset,
   type SyntheticPresetName,
@@ -21,7 +25,8 @@ export interface SyntheticCheckpointOptions {
   /**
    * A `tokenizer.json` + `tokenizer_config.json` to ship. For Qwen2 checkpoints it is written the
    * way InternVL releases it (`vocab.json`, `merges.txt`, `added_tokens.json`,
-   * `tokenizer_config.json`, no tokenizer.json); for InternLM2 as tokenizer.json.
+   * `tokenizer_config.json`, no tokenizer.json); for InternLM2 as a SentencePiece `tokenizer.model`
+   * (its pieces taken from the given SentencePiece-style BPE tokenizer.json) + `tokenizer_config.json`.
    */
   readonly tokenizer?: { readonly json: Record<string, unknown>; readonly config: Record<string, unknown> };
 }
@@ -76,8 +81,40 @@ async function writeTokenizer(
   tokenizer: NonNullable<SyntheticCheckpointOptions['tokenizer']>,
 ) {
   if (family === 'internlm2') {
-    await writeFile(join(directory, 'tokenizer.json'), JSON.stringify(tokenizer.json));
-    await writeFile(join(directory, 'tokenizer_config.json'), JSON.stringify(tokenizer.config, null, 2));
+    // As InternLM2 checkpoints ship it: a SentencePiece BPE tokenizer.model (no dummy prefix) plus
+    // the InternVL tokens in tokenizer_config.json's added_tokens_decoder.
+    const json = tokenizer.json as {
+      model: { vocab: Record<string, number> };
+      added_tokens: { id: number; content: string; special: boolean }[];
+    };
+    await writeFile(
+      join(directory, 'tokenizer.model'),
+      encodeSentencePieceModel(sentencePieceFromTokenizerJson(json, { addDummyPrefix: false })),
+    );
+    const pieces = Object.keys(json.model.vocab).length;
+    const decoder = Object.fromEntries(
+      json.added_tokens
+        .filter((t) => t.id >= pieces)
+        .map((t) => [
+          t.id,
+          {
+            content: t.content,
+            lstrip: false,
+            normalized: false,
+            rstrip: false,
+            single_word: false,
+            special: t.special,
+          },
+        ]),
+    );
+    const config = {
+      ...tokenizer.config,
+      tokenizer_class: 'InternLM2Tokenizer',
+      add_bos_token: true,
+      add_eos_token: false,
+      added_tokens_decoder: decoder,
+    };
+    await writeFile(join(directory, 'tokenizer_config.json'), JSON.stringify(config, null, 2));
     return;
   }
   const { model, added_tokens: added } = tokenizer.json as {

@@ -1,6 +1,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError } from '@ivl/core';
+import { parseSentencePieceModel, sentencePieceToTokenizerJson } from './sentencepiece-model.js';
 
 const QWEN2_SPLIT_PATTERN =
   "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
@@ -22,8 +23,9 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
 
 /**
  * The checkpoint's tokenizer as a `tokenizer.json`: taken as is when the checkpoint has one;
- * built from the slow Qwen2 files (`vocab.json`, `merges.txt`, added tokens from
- * `tokenizer_config.json` / `added_tokens.json`) the way HF's Qwen2 converter does otherwise.
+ * otherwise built from the slow files the way HF's converters do: Qwen2's `vocab.json` +
+ * `merges.txt` (+ added tokens from `tokenizer_config.json` / `added_tokens.json`), or InternLM2's
+ * SentencePiece `tokenizer.model` (+ added tokens from `tokenizer_config.json`).
  * The InternVL special tokens must come out with their ids (checked by the caller).
  *
  * @throws {CheckpointError} when no usable tokenizer files are present
@@ -113,13 +115,32 @@ export async function buildTokenizerJson(directory: string): Promise<Record<stri
     };
   }
   if (await exists(join(directory, 'tokenizer.model'))) {
-    throw new CheckpointError({
-      path: join(directory, 'tokenizer.model'),
-      message:
-        'This checkpoint has only a SentencePiece tokenizer.model (InternLM2 family); building tokenizer.json from it is not supported yet. ' +
-        'Place a tokenizer.json for this model in the checkpoint directory (e.g. exported once with HF transformers).',
-    });
+    const path = join(directory, 'tokenizer.model');
+    let model: ReturnType<typeof parseSentencePieceModel>;
+    try {
+      model = parseSentencePieceModel(new Uint8Array(await readFile(path)));
+    } catch (error) {
+      throw new CheckpointError({ path, message: `${path} is not a SentencePiece model.`, cause: error });
+    }
+    const config = (await exists(join(directory, 'tokenizer_config.json')))
+      ? await readJson(join(directory, 'tokenizer_config.json'))
+      : {};
+    const decoder = (config.added_tokens_decoder ?? {}) as Record<
+      string,
+      { content: string; special?: boolean }
+    >;
+    const added = Object.entries(decoder).map(([id, token]) => ({
+      id: Number(id),
+      content: token.content,
+      special: token.special ?? true,
+    }));
+    try {
+      return sentencePieceToTokenizerJson(model, added);
+    } catch (error) {
+      throw new CheckpointError({ path, message: `${path}: ${(error as Error).message}`, cause: error });
+    }
   }
+
   throw new CheckpointError({
     path: directory,
     message: `${directory} has no tokenizer (tokenizer.json, or vocab.json + merges.txt).`,
