@@ -56,11 +56,11 @@ describe.runIf(findChromium() !== undefined || process.env.CI)('@ivl/decoder in 
     expect(webgpu.capabilities).toMatchObject({ device: 'webgpu', deviceResidentOutputs: true });
     expect(webgpu.kvLocation).toBe('gpu-buffer');
     expect(webgpu.steps!.map((s) => s.argmax)).toEqual(wasm.steps!.map((s) => s.argmax));
-    webgpu.steps!.forEach((step, i) => {
-      step.head.forEach((value, j) =>
-        expect(Math.abs(value - wasm.steps![i]!.head[j]!)).toBeLessThanOrEqual(DEVICE_TOLERANCE),
-      );
-    });
+    for (const [i, step] of webgpu.steps!.entries()) {
+      for (const [j, value] of step.head.entries()) {
+        expect(Math.abs(value - wasm.steps![i]!.head[j]!)).toBeLessThanOrEqual(DEVICE_TOLERANCE);
+      }
+    }
     expect(webgpu.forked!.argmax).toBe(webgpu.steps![1]!.argmax);
     expect(Math.abs(webgpu.forked!.best - webgpu.steps![1]!.best)).toBeLessThanOrEqual(DEVICE_TOLERANCE);
     expect(webgpu.rewound!.argmax).toBe(webgpu.steps![1]!.argmax);
