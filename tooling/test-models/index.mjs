@@ -4,35 +4,11 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertCheckpoint, writeSyntheticCheckpoint } from '@ivl/convert';
-import { internvlQwen2Tokenizer, sentencePieceBpeTokenizer } from '@ivl/test-tokenizers';
+import { internlm2Tokenizer, internvlQwen2Tokenizer } from '@ivl/test-tokenizers';
+
+export { internlm2Tokenizer };
 
 const require = createRequire(import.meta.url);
-
-/** The SentencePiece stand-in plus InternLM2's InternVL tokens at their real ids. */
-export function internlm2Tokenizer() {
-  const base = sentencePieceBpeTokenizer();
-  const json = structuredClone(base.json);
-  const specials = [
-    ['<|im_end|>', 92542],
-    ['<|im_start|>', 92543],
-    ['<img>', 92544],
-    ['</img>', 92545],
-    ['<IMG_CONTEXT>', 92546],
-  ];
-  json.added_tokens = [
-    ...json.added_tokens,
-    ...specials.map(([content, id]) => ({
-      id,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
-  ];
-  return { json, config: base.config };
-}
 
 /**
  * A tiny converted model, cached across test files and runs. The cache key includes the

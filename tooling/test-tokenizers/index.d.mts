@@ -5,3 +5,5 @@ export interface TokenizerFiles {
 export const INTERNVL_QWEN2_SPECIAL_TOKENS: [string, number][];
 export function internvlQwen2Tokenizer(): TokenizerFiles;
 export function sentencePieceBpeTokenizer(): TokenizerFiles;
+export const INTERNVL_INTERNLM2_SPECIAL_TOKENS: [string, number][];
+export function internlm2Tokenizer(): TokenizerFiles;

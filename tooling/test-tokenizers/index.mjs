@@ -65,3 +65,31 @@ export function sentencePieceBpeTokenizer() {
   };
   return sentencePiece;
 }
+
+/** InternLM2's InternVL tokens at their real ids (internvl-spec §2.1). */
+export const INTERNVL_INTERNLM2_SPECIAL_TOKENS = [
+  ['<|im_end|>', 92542],
+  ['<|im_start|>', 92543],
+  ['<img>', 92544],
+  ['</img>', 92545],
+  ['<IMG_CONTEXT>', 92546],
+];
+
+/** The SentencePiece BPE stand-in plus InternLM2's InternVL tokens at their real ids. */
+export function internlm2Tokenizer() {
+  const base = sentencePieceBpeTokenizer();
+  const json = structuredClone(base.json);
+  json.added_tokens = [
+    ...json.added_tokens,
+    ...INTERNVL_INTERNLM2_SPECIAL_TOKENS.map(([content, id]) => ({
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
+  ];
+  return { json, config: base.config };
+}

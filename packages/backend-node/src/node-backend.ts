@@ -1,15 +1,14 @@
 import { stat } from 'node:fs/promises';
 import {
-  AbortedError,
   type BackendCapabilities,
   type BackendSession,
   BackendUnavailableError,
+  checkRun,
   type InferenceBackend,
-  IvlError,
   ModelLoadError,
   type ModelSource,
-  ShapeMismatchError,
   throwIfAborted,
+  toRunError,
 } from '@ivl/core';
 import type * as ort from 'onnxruntime-node';
 import { fromOrtTensor, toOrtFeeds } from './ort-tensors.js';
@@ -201,20 +200,7 @@ export function createNodeBackend(settings: NodeBackendSettings = {}): Inference
         inputNames: session.inputNames,
         outputNames: session.outputNames,
         async run(feeds, runOptions = {}) {
-          if (disposed)
-            throw new IvlError({
-              name: 'SessionDisposedError',
-              message: `The session of ${described} was disposed; create a new one.`,
-            });
-          if (runOptions.signal?.aborted) throw new AbortedError({ cause: runOptions.signal.reason });
-          const missing = session.inputNames.filter((name) => !(name in feeds));
-          if (missing.length > 0) {
-            throw new ShapeMismatchError({
-              message: `Missing inputs ${missing.join(', ')} for ${described}. Expected: ${session.inputNames.join(', ')}.`,
-              expectedDims: [],
-              actualDims: [],
-            });
-          }
+          checkRun({ disposed, described, inputNames: session.inputNames, feeds, signal: runOptions.signal });
           let results: ort.InferenceSession.ReturnType;
           try {
             const ortFeeds = toOrtFeeds(module, feeds);
@@ -222,13 +208,7 @@ export function createNodeBackend(settings: NodeBackendSettings = {}): Inference
               ? await session.run(ortFeeds, [...runOptions.outputs])
               : await session.run(ortFeeds);
           } catch (error) {
-            if (IvlError.isInstance(error)) throw error;
-            throw new ShapeMismatchError({
-              message: `Running ${described} failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}. Check the dtypes and shapes of the inputs.`,
-              expectedDims: [],
-              actualDims: [],
-              cause: error,
-            });
+            throw toRunError(error, described);
           }
           return Object.fromEntries(
             Object.entries(results).map(([name, tensor]) => [name, fromOrtTensor(name, tensor)]),

@@ -3,17 +3,17 @@ import {
   type BackendCapabilities,
   type BackendSession,
   BackendUnavailableError,
+  checkRun,
   createTensor,
   type DeviceTensor,
   type InferenceBackend,
   InvalidArgumentError,
-  IvlError,
   ModelLoadError,
   type ModelSource,
-  ShapeMismatchError,
   type Tensor,
   type TensorDataType,
   type TensorMap,
+  toRunError,
 } from '@ivl/core';
 import type * as ort from 'onnxruntime-web';
 
@@ -286,20 +286,7 @@ export function createWebBackend(settings: WebBackendSettings = {}): InferenceBa
         inputNames: session.inputNames,
         outputNames: session.outputNames,
         async run(feeds, runOptions = {}) {
-          if (disposed)
-            throw new IvlError({
-              name: 'SessionDisposedError',
-              message: `The session of ${described} was disposed; create a new one.`,
-            });
-          if (runOptions.signal?.aborted) throw new AbortedError({ cause: runOptions.signal.reason });
-          const missing = session.inputNames.filter((name) => !(name in feeds));
-          if (missing.length > 0) {
-            throw new ShapeMismatchError({
-              message: `Missing inputs ${missing.join(', ')} for ${described}. Expected: ${session.inputNames.join(', ')}.`,
-              expectedDims: [],
-              actualDims: [],
-            });
-          }
+          checkRun({ disposed, described, inputNames: session.inputNames, feeds, signal: runOptions.signal });
           if (chosen === 'webgpu' && !webgpuHalf) {
             const half = Object.entries(feeds).find(([, value]) => value.dtype === 'float16');
             if (half) {
@@ -316,13 +303,7 @@ export function createWebBackend(settings: WebBackendSettings = {}): InferenceBa
               ? await session.run(ortFeeds, [...runOptions.outputs])
               : await session.run(ortFeeds);
           } catch (error) {
-            if (IvlError.isInstance(error)) throw error;
-            throw new ShapeMismatchError({
-              message: `Running ${described} failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}. Check the dtypes and shapes of the inputs.`,
-              expectedDims: [],
-              actualDims: [],
-              cause: error,
-            });
+            throw toRunError(error, described);
           }
           return Object.fromEntries(
             Object.entries(results).map(([name, tensor]) => [name, fromOrt(name, tensor)]),

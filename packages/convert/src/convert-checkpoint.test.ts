@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { internvlQwen2Tokenizer, sentencePieceBpeTokenizer } from '@ivl/test-tokenizers';
+import { internlm2Tokenizer, internvlQwen2Tokenizer } from '@ivl/test-tokenizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertCheckpoint } from './convert-checkpoint.js';
 import { writeSyntheticCheckpoint } from './synthetic/write-synthetic-checkpoint.js';
@@ -21,31 +21,6 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const QWEN_PROMPT = [151644, 872, 198, 9707, 1879, 151645, 198, 151644, 77091, 198];
 const INTERNLM2_PROMPT = [1, 92543, 1495, 364, 9843, 92542, 364, 92543];
 
-/** The SentencePiece stand-in plus InternLM2's InternVL tokens at their real ids. */
-function withInternLM2Specials(base: ReturnType<typeof sentencePieceBpeTokenizer>) {
-  const json = structuredClone(base.json) as { added_tokens: object[] };
-  const specials: [string, number][] = [
-    ['<|im_end|>', 92542],
-    ['<|im_start|>', 92543],
-    ['<img>', 92544],
-    ['</img>', 92545],
-    ['<IMG_CONTEXT>', 92546],
-  ];
-  json.added_tokens = [
-    ...json.added_tokens,
-    ...specials.map(([content, id]) => ({
-      id,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
-  ];
-  return { json, config: base.config };
-}
-
 describe.each([
   ['tiny-qwen2', 'qwen2'],
   ['tiny-internlm2', 'internlm2'],
@@ -55,8 +30,7 @@ describe.each([
   const prompt = family === 'qwen2' ? QWEN_PROMPT : INTERNLM2_PROMPT;
 
   beforeAll(async () => {
-    const tokenizer =
-      family === 'qwen2' ? internvlQwen2Tokenizer() : withInternLM2Specials(sentencePieceBpeTokenizer());
+    const tokenizer = family === 'qwen2' ? internvlQwen2Tokenizer() : internlm2Tokenizer();
     await writeSyntheticCheckpoint(checkpoint, preset, { seed: 7, tokenizer });
     await convertCheckpoint(checkpoint, model);
   }, 300_000);

@@ -1,5 +1,5 @@
-import { createTensor, type Tensor } from '@ivl/core';
-import { type PixelValueOptions, tileImage } from '@ivl/tiling';
+import type { PixelValueOptions } from '@ivl/tiling';
+import { framesToPixelValues } from '../frames-to-pixel-values.js';
 import { type FrameSamplingOptions, sampleFrameIndices } from '../sample-frame-indices.js';
 import type { VideoPixelValues } from '../video-types.js';
 import { decodeFrames } from './decode-frames.js';
@@ -29,29 +29,10 @@ export interface LoadVideoOptions
 export async function loadVideo(path: string, options: LoadVideoOptions = {}): Promise<VideoPixelValues> {
   const info = await probeVideo(path, options);
   const indices = sampleFrameIndices({ frameCount: info.frameCount, fps: info.fps, ...options });
-  const size = options.tileSizePx ?? 448;
-  const plane = 3 * size * size;
-  const data =
-    options.dtype === 'float16'
-      ? new Uint16Array(indices.length * plane)
-      : new Float32Array(indices.length * plane);
-  let position = 0;
-  for await (const frame of decodeFrames(path, indices, {
-    ...options,
-    width: info.width,
-    height: info.height,
-  })) {
-    const tiled = tileImage(frame.image, {
-      ...options,
-      maxTiles: 1,
-      tileSizePx: size,
-      maxPixels: Number.POSITIVE_INFINITY,
-    });
-    data.set(tiled.pixelValues.data, position * plane);
-    position++;
-  }
-  const dims = [indices.length, 3, size, size];
-  const pixelValues: Tensor<'float32'> | Tensor<'float16'> =
-    data instanceof Uint16Array ? createTensor('float16', dims, data) : createTensor('float32', dims, data);
+  const pixelValues = await framesToPixelValues(
+    decodeFrames(path, indices, { ...options, width: info.width, height: info.height }),
+    indices.length,
+    options,
+  );
   return { info, indices, pixelValues, numTilesList: indices.map(() => 1) };
 }
