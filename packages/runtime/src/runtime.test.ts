@@ -85,6 +85,7 @@ describe.each([
   ['tiny-qwen2', 'ort-node cpu', () => createNodeBackend({ device: 'cpu' })],
   ['tiny-qwen2', 'ort-web wasm', () => createWebBackend({ device: 'wasm' })],
   ['tiny-internlm2', 'ort-node cpu', () => createNodeBackend({ device: 'cpu' })],
+  ['tiny-internlm2', 'ort-web wasm', () => createWebBackend({ device: 'wasm' })],
 ] as ['tiny-qwen2' | 'tiny-internlm2', string, () => InferenceBackend][])(
   'runtime.chat on %s with %s',
   (preset, _, createBackend) => {
