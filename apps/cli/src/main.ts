@@ -58,9 +58,10 @@ export async function main(
     .argument('<out>', 'output model directory')
     .option(
       '--dtype <dtype>',
-      'weight storage: fp32 or fp16',
+      'weight storage: fp32, fp16, q8 or q4 (block-quantized linear layers)',
       (value: string) => {
-        if (value !== 'fp32' && value !== 'fp16') throw new CommanderArgumentError('expected fp32 or fp16');
+        if (!['fp32', 'fp16', 'q8', 'q4'].includes(value))
+          throw new CommanderArgumentError('expected fp32, fp16, q8 or q4');
         return value;
       },
       'fp32',
@@ -87,6 +88,10 @@ export async function main(
     .option('--cot', "append the paper's chain-of-thought prompt")
     .option('--device <list>', 'cpu, cuda, webgpu, or a fallback list like cuda,cpu', 'cpu')
     .option('--threads <n>', 'CPU threads', integer)
+    .option(
+      '--dtype <dtype>',
+      'which converted weights to load (fp32, fp16, q8, q4); converts to it if needed',
+    )
     .action((question: string | undefined, options) => chatCommand(question, options, output));
 
   program

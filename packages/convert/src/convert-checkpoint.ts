@@ -17,8 +17,11 @@ import { buildTokenizerJson } from './tokenizer/build-tokenizer-json.js';
 
 /** Options of {@link convertCheckpoint}. */
 export interface ConvertOptions {
-  /** Weight storage: fp32, or fp16 weights computed in fp32. @default 'fp32' */
-  readonly dtype?: 'fp32' | 'fp16';
+  /**
+   * Weight storage: `fp32`; `fp16` (fp32 compute); `q8` / `q4`: linear layers as ORT `MatMulNBits`
+   * with block-wise (32) 8- or 4-bit weights and fp32 activations, everything else fp32. @default 'fp32'
+   */
+  readonly dtype?: 'fp32' | 'fp16' | 'q8' | 'q4';
   /** Replace an existing output directory. @default false */
   readonly overwrite?: boolean;
   /** Progress: a stage name and fraction in [0, 1] of the whole conversion. */
@@ -102,7 +105,13 @@ export async function convertCheckpoint(
     `.${basename(outputDirectory)}.tmp-${process.pid}-${Date.now()}`,
   );
   await mkdir(join(temporary, 'onnx'), { recursive: true });
-  const suffix = dtype === 'fp16' ? '_fp16' : '';
+  const suffix = dtype === 'fp32' ? '' : `_${dtype}`;
+  const quantization =
+    dtype === 'q4'
+      ? { bits: 4 as const, blockSize: 32 }
+      : dtype === 'q8'
+        ? { bits: 8 as const, blockSize: 32 }
+        : undefined;
   const totalWork = spec.vision.layers + spec.llm.layers + 4;
   let done = 0;
   const progress = (stage: string) => onProgress?.({ stage, fraction: Math.min(1, done / totalWork) });
@@ -136,7 +145,7 @@ export async function convertCheckpoint(
       progress(part);
       const sink = createWeightSink(join(temporary, 'onnx'), `${part}${suffix}`, float32ArrayToFloat16);
       try {
-        const builder = new GraphBuilder(part, sink, dtype === 'fp16' ? 'float16' : 'float32');
+        const builder = new GraphBuilder(part, sink, dtype === 'fp16' ? 'float16' : 'float32', quantization);
         await build(builder);
         await writeFile(join(temporary, 'onnx', `${part}${suffix}.onnx`), builder.build());
       } finally {

@@ -91,7 +91,7 @@ const backend = createNodeBackend({
 await backend.init();
 const gflops = await matmulGflops(backend);
 const bandwidth = memoryBandwidth();
-const runtime = await createRuntime({ model: modelDir, backend });
+const runtime = await createRuntime({ model: modelDir, backend, dtype: DTYPE });
 const m = runtime.manifest.dims;
 console.log(
   `machine: fp32 MatMul ${gflops.toFixed(1)} GFLOP/s (${THREADS} threads), memory read ${(bandwidth / 1e9).toFixed(1)} GB/s`,
@@ -102,7 +102,7 @@ const C = m.visionHidden;
 const T = 1025;
 const visionFlops = 2 * 24 * T * (12 * C * C + 2 * T * C) + 2 * 1024 * C * 588;
 const vision = runtime.backend;
-const session = await vision.createSession(join(modelDir, 'onnx/vision_encoder.onnx'));
+const session = await vision.createSession(join(modelDir, runtime.manifest.files.vision_encoder[DTYPE]));
 const pixels = createTensor(
   'float32',
   [1, 3, 448, 448],

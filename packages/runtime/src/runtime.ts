@@ -5,6 +5,7 @@ import {
   float16BitsToFloat32,
   type InferenceBackend,
   InvalidArgumentError,
+  type ModelDtype,
   type ModelManifest,
   type Tensor,
   throwIfAborted,
@@ -49,6 +50,8 @@ export interface RuntimeStats {
 /** A loaded InternVL model you can chat with. */
 export interface Runtime {
   readonly manifest: ModelManifest;
+  /** The weights in use (fp32, fp16, q8, q4). */
+  readonly dtype: ModelDtype;
   readonly backend: InferenceBackend;
   readonly stats: RuntimeStats;
   /**
@@ -390,6 +393,7 @@ export async function createRuntimeFromStore(settings: RuntimeSettings): Promise
 
   const runtime: Runtime = {
     manifest,
+    dtype: model.dtype,
     backend,
     stats,
     chat(messages, options = {}) {

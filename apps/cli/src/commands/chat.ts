@@ -18,6 +18,7 @@ export interface ChatCommandOptions {
   readonly cot?: boolean;
   readonly device: string;
   readonly threads?: number;
+  readonly dtype?: 'fp32' | 'fp16' | 'q8' | 'q4';
 }
 
 export interface Output {
@@ -32,6 +33,7 @@ export async function openRuntime(
   device: string,
   threads: number | undefined,
   output: Output,
+  dtype?: 'fp32' | 'fp16' | 'q8' | 'q4',
 ): Promise<Runtime> {
   const bar = process.stderr.isTTY
     ? new cliProgress.SingleBar(
@@ -44,6 +46,7 @@ export async function openRuntime(
     const runtime = await createRuntime({
       model,
       backend: createNodeBackend({ device: device.split(',') as NodeDevice[], ...(threads && { threads }) }),
+      ...(dtype && { dtype }),
       onProgress: (event) => {
         if (event.type === 'convert')
           bar?.update(Math.round(event.fraction * 50), { stage: `converting ${event.stage}` });
@@ -121,7 +124,7 @@ export async function chatCommand(
   options: ChatCommandOptions,
   output: Output,
 ): Promise<void> {
-  const runtime = await openRuntime(options.model, options.device, options.threads, output);
+  const runtime = await openRuntime(options.model, options.device, options.threads, output, options.dtype);
   try {
     const media: ContentPart[] = [
       ...(options.image ?? []).map((image): ContentPart => ({ type: 'image', image })),

@@ -2,7 +2,7 @@ import { convertCheckpoint } from '@ivl/convert';
 import cliProgress from 'cli-progress';
 
 export interface ConvertCommandOptions {
-  readonly dtype: 'fp32' | 'fp16';
+  readonly dtype: 'fp32' | 'fp16' | 'q8' | 'q4';
   readonly force?: boolean;
   /** Draw a progress bar (on a terminal). */
   readonly progress?: boolean;

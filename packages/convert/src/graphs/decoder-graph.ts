@@ -2,7 +2,6 @@ import type { ModelSpec } from '../checkpoint/internvl-config.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import { rmsNorm } from './layers.js';
 import { splitWqkv } from './split-wqkv.js';
-import { transposeWeight } from './transpose-weight.js';
 
 type Read = (name: string) => Promise<Float32Array>;
 
@@ -136,10 +135,7 @@ export async function buildDecoderGraph(
     const x = await rmsNorm(g, read, h, n.inputNorm, D, rmsEps);
     const qkv = await qkvWeights(spec, read, layer);
     const project = (name: string, weight: Float32Array, bias: Float32Array | undefined, out: number) => {
-      const product = g.op('MatMul', [
-        x,
-        g.weight(`${name}.weight`, transposeWeight(weight, out, D), [D, out]),
-      ]);
+      const product = g.linear(x, `${name}.weight`, weight, out, D);
       return bias ? g.op('Add', [product, g.weight(`${name}.bias`, bias, [out])]) : product;
     };
     const prefix = `model.layers.${layer}.self_attn`;
@@ -172,19 +168,13 @@ export async function buildDecoderGraph(
       }),
       g.int64s([0, 0, H * Dh]),
     ]);
-    const attention = g.op('MatMul', [
-      merged,
-      g.weight(n.o, transposeWeight(await read(n.o), D, H * Dh), [H * Dh, D]),
-    ]);
+    const attention = g.linear(merged, n.o, await read(n.o), D, H * Dh);
     h = g.op('Add', [h, attention]);
     const m = await rmsNorm(g, read, h, n.postNorm, D, rmsEps);
-    const gate = g.op('MatMul', [m, g.weight(n.gate, transposeWeight(await read(n.gate), I, D), [D, I])]);
-    const up = g.op('MatMul', [m, g.weight(n.up, transposeWeight(await read(n.up), I, D), [D, I])]);
+    const gate = g.linear(m, n.gate, await read(n.gate), I, D);
+    const up = g.linear(m, n.up, await read(n.up), I, D);
     const activated = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
-    h = g.op('Add', [
-      h,
-      g.op('MatMul', [activated, g.weight(n.down, transposeWeight(await read(n.down), D, I), [I, D])]),
-    ]);
+    h = g.op('Add', [h, g.linear(activated, n.down, await read(n.down), D, I)]);
     onLayer?.(layer + 1);
   }
   const normed = await rmsNorm(g, read, h, 'language_model.model.norm.weight', D, rmsEps);
@@ -195,6 +185,7 @@ export async function buildDecoderGraph(
     g.int64s([1]),
   ]);
   const head = family === 'qwen2' ? 'language_model.lm_head.weight' : 'language_model.output.weight';
-  const logits = g.op('MatMul', [last, g.weight(head, transposeWeight(await read(head), V, D), [D, V])]);
+  // The output head stays at 8 bits in q4 models: logits are read off it directly.
+  const logits = g.linear(last, head, await read(head), V, D, { minBits: 8 });
   g.output(logits, 'logits', 'float32', ['batch', 'num_logits', V]);
 }

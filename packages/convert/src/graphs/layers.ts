@@ -1,5 +1,4 @@
 import type { GraphBuilder } from '../onnx/graph-builder.js';
-import { transposeWeight } from './transpose-weight.js';
 
 type Read = (name: string) => Promise<Float32Array>;
 
@@ -13,12 +12,7 @@ export async function linear(
   inFeatures: number,
   bias: boolean,
 ): Promise<string> {
-  const weight = g.weight(
-    `${prefix}.weight`,
-    transposeWeight(await read(`${prefix}.weight`), outFeatures, inFeatures),
-    [inFeatures, outFeatures],
-  );
-  const product = g.op('MatMul', [x, weight]);
+  const product = g.linear(x, `${prefix}.weight`, await read(`${prefix}.weight`), outFeatures, inFeatures);
   if (!bias) return product;
   return g.op('Add', [product, g.weight(`${prefix}.bias`, await read(`${prefix}.bias`), [outFeatures])]);
 }

@@ -1,4 +1,6 @@
 import onnxProto from 'onnx-proto';
+import { transposeWeight } from '../graphs/transpose-weight.js';
+import { quantizeBlockwise } from './quantize-blockwise.js';
 import type { WeightSink } from './weight-sink.js';
 
 const { onnx } = onnxProto;
@@ -71,7 +73,79 @@ export class GraphBuilder {
     private readonly sink: WeightSink,
     /** Storage type of weights; float16 weights are cast to float32 in the graph (fp32 compute). */
     private readonly weightType: 'float32' | 'float16' = 'float32',
+    /** Linear layers as ORT `MatMulNBits` with block-wise 4- or 8-bit weights (activations stay fp32). */
+    private readonly quantization?: { readonly bits: 4 | 8; readonly blockSize: number },
   ) {}
+
+  /**
+   * `x @ Wᵀ` for a PyTorch Linear weight `[out, in]`: a MatMul over the transposed weight, or a
+   * `MatMulNBits` over block-quantized codes when the builder quantizes.
+   */
+  linear(
+    x: string,
+    name: string,
+    weight: Float32Array,
+    outFeatures: number,
+    inFeatures: number,
+    { minBits = 0 } = {},
+  ): string {
+    if (!this.quantization) {
+      return this.op('MatMul', [
+        x,
+        this.weight(name, transposeWeight(weight, outFeatures, inFeatures), [inFeatures, outFeatures]),
+      ]);
+    }
+    const blockSize = this.quantization.blockSize;
+    const bits = Math.max(this.quantization.bits, minBits) as 4 | 8;
+    const q = quantizeBlockwise(weight, outFeatures, inFeatures, bits, blockSize);
+    const raw = (suffix: string, bytes: Uint8Array, dims: readonly number[]) => {
+      const stored = this.sink.append(bytes, 'raw');
+      this.initializers.push({
+        name: `${name}.${suffix}`,
+        dims: [...dims],
+        dataType: ONNX_TYPE.uint8,
+        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+        externalData: [
+          { key: 'location', value: stored.location },
+          { key: 'offset', value: String(stored.offset) },
+          { key: 'length', value: String(stored.length) },
+        ],
+      });
+      return `${name}.${suffix}`;
+    };
+    const codes = raw('qweight', q.packed, [outFeatures, q.kBlocks, (blockSize * bits) / 8]);
+    const scales = this.floatWeight(`${name}.scales`, q.scales, [outFeatures * q.kBlocks]);
+    const zeros = raw('qzeros', q.zeroPoints, [q.zeroPoints.length]);
+    return this.op(
+      'MatMulNBits',
+      [x, codes, scales, zeros],
+      {
+        K: { i: inFeatures },
+        N: { i: outFeatures },
+        bits: { i: bits },
+        block_size: { i: blockSize },
+        accuracy_level: { i: 4 },
+      },
+      'com.microsoft',
+    );
+  }
+
+  /** A float32 weight in external data, whatever the builder's weight type (scales must match A). */
+  private floatWeight(name: string, data: Float32Array, dims: readonly number[]): string {
+    const stored = this.sink.append(data, 'float32');
+    this.initializers.push({
+      name,
+      dims: [...dims],
+      dataType: ONNX_TYPE.float32,
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [
+        { key: 'location', value: stored.location },
+        { key: 'offset', value: String(stored.offset) },
+        { key: 'length', value: String(stored.length) },
+      ],
+    });
+    return name;
+  }
 
   /** A fresh value name with a readable prefix. */
   fresh(prefix: string): string {

@@ -10,7 +10,8 @@ export interface StoredWeight {
 
 /** Receives weights as they are converted and writes them to external-data files. */
 export interface WeightSink {
-  append(data: Float32Array, type: 'float32' | 'float16'): StoredWeight;
+  /** Float weights (stored as float32 or float16), or raw bytes (quantized codes). */
+  append(data: Float32Array | Uint8Array, type: 'float32' | 'float16' | 'raw'): StoredWeight;
   /** Bytes written so far, over all files. */
   readonly bytesWritten: number;
   readonly files: readonly string[];
@@ -48,7 +49,7 @@ export function createWeightSink(
     append(data, type) {
       const bytes =
         type === 'float16'
-          ? new Uint8Array(toHalf(data).buffer)
+          ? new Uint8Array(toHalf(data as Float32Array).buffer)
           : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       if (fd === -1 || offset + bytes.length > MAX_DATA_FILE_BYTES) openNext();
       const padding = (64 - (offset % 64)) % 64;

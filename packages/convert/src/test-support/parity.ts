@@ -15,6 +15,19 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return max;
 }
 
+/** Cosine similarity of two vectors. */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return dot / Math.sqrt(na * nb);
+}
+
 function argmax(values: ArrayLike<number>, start = 0, length = values.length): number {
   let best = 0;
   for (let i = 1; i < length; i++) if (values[start + i]! > values[start + best]!) best = i;
@@ -55,23 +68,40 @@ export async function visionParity(
     });
     let visionDiff = 0;
     let projectorDiff = 0;
+    let visionCosine = 1;
+    let projectorCosine = 1;
     for (let tile = 0; tile < tiles; tile++) {
       const expected = visionForward(
         config,
         reference.weights,
         pixels.subarray(tile * plane, (tile + 1) * plane),
       );
+      visionCosine = Math.min(
+        visionCosine,
+        cosine(features!.data.subarray(tile * 1024 * C, (tile + 1) * 1024 * C), expected),
+      );
       visionDiff = Math.max(
         visionDiff,
         maxAbsDiff(features!.data.subarray(tile * 1024 * C, (tile + 1) * 1024 * C), expected),
       );
       const projected = projectorForward(config, reference.weights, pixelShuffleReference(expected, 32, C));
+      projectorCosine = Math.min(
+        projectorCosine,
+        cosine(embeds!.data.subarray(tile * 256 * D, (tile + 1) * 256 * D), projected),
+      );
       projectorDiff = Math.max(
         projectorDiff,
         maxAbsDiff(embeds!.data.subarray(tile * 256 * D, (tile + 1) * 256 * D), projected),
       );
     }
-    return { visionDiff, projectorDiff, featureDims: features!.dims, embedDims: embeds!.dims };
+    return {
+      visionDiff,
+      projectorDiff,
+      visionCosine,
+      projectorCosine,
+      featureDims: features!.dims,
+      embedDims: embeds!.dims,
+    };
   } finally {
     await vision.release();
     await projector.release();
@@ -107,6 +137,7 @@ export async function decoderParity(
     let pastLength = 0;
     let ids = [...prompt];
     const logitDiffs: number[] = [];
+    const logitCosines: number[] = [];
     const embedDiffs: number[] = [];
     const generated: number[] = [];
     const expectedTokens: number[] = [];
@@ -151,6 +182,7 @@ export async function decoderParity(
         ids.map((_, t) => pastLength + t),
       );
       logitDiffs.push(maxAbsDiff(logits.data, expected.subarray((T - 1) * V)));
+      logitCosines.push(cosine(logits.data, expected.subarray((T - 1) * V)));
       past = past.map((_, i) => ({
         key: outputs[`present.${i}.key`]!.data,
         value: outputs[`present.${i}.value`]!.data,
@@ -161,7 +193,7 @@ export async function decoderParity(
       expectedTokens.push(argmax(expected, (T - 1) * V, V));
       ids = [next];
     }
-    return { logitDiffs, embedDiffs, generated, expectedTokens };
+    return { logitDiffs, logitCosines, embedDiffs, generated, expectedTokens };
   } finally {
     await embed.release();
     await decoder.release();

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type InferenceBackend, ModelLoadError } from '@ivl/core';
+import { type InferenceBackend, type ModelDtype, ModelLoadError } from '@ivl/core';
 import type { LoadProgressEvent } from '../load-model.js';
 import { createRuntimeFromStore, type Runtime } from '../runtime.js';
 import { modelStoreFromDirectory } from './directory-store.js';
@@ -21,7 +21,8 @@ export interface CreateRuntimeOptions {
   readonly model: string;
   /** A backend, e.g. `createNodeBackend({ device: ['cuda', 'cpu'] })`. */
   readonly backend: InferenceBackend;
-  readonly dtype?: 'fp32' | 'fp16';
+  /** Which converted weights to load (converting a checkpoint to them). @default the best the model has */
+  readonly dtype?: ModelDtype;
   readonly onProgress?: (event: LoadProgressEvent | ConvertProgressEvent) => void;
   readonly signal?: AbortSignal;
   /** Where converted checkpoints are kept. @default ~/.cache/ivl/converted */

@@ -1,4 +1,4 @@
-import type { InferenceBackend } from '@ivl/core';
+import type { InferenceBackend, ModelDtype } from '@ivl/core';
 import type { LoadProgressEvent } from '../load-model.js';
 import { modelStoreFromFiles, modelStoreFromUrl } from '../model-store.js';
 import { createRuntimeFromStore, type Runtime } from '../runtime.js';
@@ -10,7 +10,7 @@ export interface CreateWebRuntimeOptions {
   readonly model: { readonly baseUrl: string } | { readonly files: ReadonlyMap<string, Blob> };
   /** e.g. `createWebBackend({ device: ['webgpu', 'wasm'] })`. */
   readonly backend: InferenceBackend;
-  readonly dtype?: 'fp32' | 'fp16';
+  readonly dtype?: ModelDtype;
   readonly onProgress?: (event: LoadProgressEvent) => void;
   readonly signal?: AbortSignal;
   readonly microBatchSize?: number;
