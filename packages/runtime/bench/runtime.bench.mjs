@@ -15,16 +15,24 @@ import { internvlQwen2Tokenizer } from '@ivl/test-tokenizers';
 import { createRuntime } from '../dist/node/index.js';
 
 const THREADS = Number(process.env.IVL_BENCH_THREADS ?? 2);
+// IVL_BENCH_DTYPE=fp32 (default), fp16, q8 or q4.
+const DTYPE = process.env.IVL_BENCH_DTYPE ?? 'fp32';
 const checkpoint = join(tmpdir(), 'ivl-bench-internvl2_5-1b-hf');
-const modelDir = join(tmpdir(), 'ivl-bench-internvl2_5-1b-ivl');
+const modelDir = join(
+  tmpdir(),
+  DTYPE === 'fp32' ? 'ivl-bench-internvl2_5-1b-ivl' : `ivl-bench-internvl2_5-1b-${DTYPE}-ivl`,
+);
 if (!existsSync(join(modelDir, 'ivl.json'))) {
-  console.log('making the synthetic InternVL2.5-1B checkpoint and converting it (once)…');
-  if (!existsSync(join(checkpoint, 'config.json')))
+  console.log(`making the synthetic InternVL2.5-1B checkpoint and converting it to ${DTYPE} (once)…`);
+  if (!existsSync(join(checkpoint, 'config.json'))) {
     await writeSyntheticCheckpoint(checkpoint, 'internvl2_5-1b', {
       seed: 1,
       tokenizer: internvlQwen2Tokenizer(),
     });
-  await convertCheckpoint(checkpoint, modelDir, { overwrite: true });
+  }
+  const started = performance.now();
+  await convertCheckpoint(checkpoint, modelDir, { overwrite: true, dtype: DTYPE });
+  console.log(`converted in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
@@ -93,6 +101,7 @@ const gflops = await matmulGflops(backend);
 const bandwidth = memoryBandwidth();
 const runtime = await createRuntime({ model: modelDir, backend, dtype: DTYPE });
 const m = runtime.manifest.dims;
+console.log(`weights: ${DTYPE}`);
 console.log(
   `machine: fp32 MatMul ${gflops.toFixed(1)} GFLOP/s (${THREADS} threads), memory read ${(bandwidth / 1e9).toFixed(1)} GB/s`,
 );
@@ -159,6 +168,6 @@ const weightBytes = readdirSync(join(modelDir, 'onnx')).reduce(
 );
 const peak = process.resourceUsage().maxRSS * 1024;
 console.log(
-  `peak RSS: ${(peak / 1e9).toFixed(2)} GB for ${(weightBytes / 1e9).toFixed(2)} GB of fp32 weights (${(peak / weightBytes).toFixed(2)}×; target ≤ 1.3×)`,
+  `peak RSS: ${(peak / 1e9).toFixed(2)} GB for ${(weightBytes / 1e9).toFixed(2)} GB of ${DTYPE} weights (${(peak / weightBytes).toFixed(2)}×; target ≤ 1.3×)`,
 );
 await runtime.dispose();
