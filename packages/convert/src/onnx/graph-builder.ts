@@ -98,24 +98,15 @@ export class GraphBuilder {
     const blockSize = this.quantization.blockSize;
     const bits = Math.max(this.quantization.bits, minBits) as 4 | 8;
     const q = quantizeBlockwise(weight, outFeatures, inFeatures, bits, blockSize);
-    const raw = (suffix: string, bytes: Uint8Array, dims: readonly number[]) => {
-      const stored = this.sink.append(bytes, 'raw');
-      this.initializers.push({
-        name: `${name}.${suffix}`,
-        dims: [...dims],
-        dataType: ONNX_TYPE.uint8,
-        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-        externalData: [
-          { key: 'location', value: stored.location },
-          { key: 'offset', value: String(stored.offset) },
-          { key: 'length', value: String(stored.length) },
-        ],
-      });
-      return `${name}.${suffix}`;
-    };
-    const codes = raw('qweight', q.packed, [outFeatures, q.kBlocks, (blockSize * bits) / 8]);
-    const scales = this.floatWeight(`${name}.scales`, q.scales, [outFeatures * q.kBlocks]);
-    const zeros = raw('qzeros', q.zeroPoints, [q.zeroPoints.length]);
+    const codes = this.external(
+      `${name}.qweight`,
+      q.packed,
+      [outFeatures, q.kBlocks, (blockSize * bits) / 8],
+      'uint8',
+    );
+    // Scales take the type of A (float32) whatever the builder's weight type.
+    const scales = this.external(`${name}.scales`, q.scales, [outFeatures * q.kBlocks], 'float32');
+    const zeros = this.external(`${name}.qzeros`, q.zeroPoints, [q.zeroPoints.length], 'uint8');
     return this.op(
       'MatMulNBits',
       [x, codes, scales, zeros],
@@ -128,23 +119,6 @@ export class GraphBuilder {
       },
       'com.microsoft',
     );
-  }
-
-  /** A float32 weight in external data, whatever the builder's weight type (scales must match A). */
-  private floatWeight(name: string, data: Float32Array, dims: readonly number[]): string {
-    const stored = this.sink.append(data, 'float32');
-    this.initializers.push({
-      name,
-      dims: [...dims],
-      dataType: ONNX_TYPE.float32,
-      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-      externalData: [
-        { key: 'location', value: stored.location },
-        { key: 'offset', value: String(stored.offset) },
-        { key: 'length', value: String(stored.length) },
-      ],
-    });
-    return name;
   }
 
   /** A fresh value name with a readable prefix. */
@@ -179,11 +153,22 @@ export class GraphBuilder {
 
   /** A weight stored as external data; returns a float32 value (cast from float16 when stored so). */
   weight(name: string, data: Float32Array, dims: readonly number[]): string {
-    const stored = this.sink.append(data, this.weightType);
+    this.external(name, data, dims, this.weightType);
+    return this.weightType === 'float32' ? name : this.op('Cast', [name], { to: { i: ONNX_TYPE.float32 } });
+  }
+
+  /** Writes an initializer's bytes to the weight sink and records where they are. */
+  private external(
+    name: string,
+    data: Float32Array | Uint8Array,
+    dims: readonly number[],
+    type: 'float32' | 'float16' | 'uint8',
+  ): string {
+    const stored = this.sink.append(data, type === 'uint8' ? 'raw' : type);
     this.initializers.push({
       name,
       dims: [...dims],
-      dataType: ONNX_TYPE[this.weightType],
+      dataType: ONNX_TYPE[type],
       dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
       externalData: [
         { key: 'location', value: stored.location },
@@ -191,7 +176,7 @@ export class GraphBuilder {
         { key: 'length', value: String(stored.length) },
       ],
     });
-    return this.weightType === 'float32' ? name : this.op('Cast', [name], { to: { i: ONNX_TYPE.float32 } });
+    return name;
   }
 
   /** Adds a node; returns its output names. */
