@@ -7,12 +7,12 @@ import {
   type InferenceBackend,
   ModelLoadError,
   type ModelSource,
+  probeModelBytes,
   throwIfAborted,
   toRunError,
 } from '@ivl/core';
 import type * as ort from 'onnxruntime-node';
 import { fromOrtTensor, toOrtFeeds } from './ort-tensors.js';
-import { PROBE_MODEL_BASE64 } from './probe-model.js';
 
 /** Devices onnxruntime-node can run on. */
 export type NodeDevice = 'cpu' | 'cuda' | 'webgpu';
@@ -103,10 +103,7 @@ export function createNodeBackend(settings: NodeBackendSettings = {}): Inference
         continue;
       }
       try {
-        const probe = await module.InferenceSession.create(
-          Buffer.from(PROBE_MODEL_BASE64, 'base64'),
-          sessionOptions(device),
-        );
+        const probe = await module.InferenceSession.create(probeModelBytes(), sessionOptions(device));
         await probe.release();
         chosen = device;
         return;

@@ -10,6 +10,7 @@ import {
   InvalidArgumentError,
   ModelLoadError,
   type ModelSource,
+  probeModelBytes,
   type Tensor,
   type TensorDataType,
   type TensorMap,
@@ -60,14 +61,6 @@ function loadOrt(device: WebDevice): Promise<typeof ort> {
     device === 'webgpu' && !isNode ? import('onnxruntime-web/webgpu') : import('onnxruntime-web')
   ) as Promise<typeof ort>;
   return ortModule.then((module) => ((module as { default?: typeof ort }).default ?? module) as typeof ort);
-}
-
-const PROBE_MODEL_BASE64 =
-  'CAgSDGl2bC1maXh0dXJlczpLCg4KAWEKAWISAXkiA0FkZBIDYWRkWhAKAWESCwoJCAESBQoDEgFuWhAKAWISCwoJCAESBQoDEgFuYhAKAXkSCwoJCAESBQoDEgFuQgQKABAR';
-
-function decodeBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
@@ -143,7 +136,7 @@ export function createWebBackend(settings: WebBackendSettings = {}): InferenceBa
           settings.threads ??
           (isNode || (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated ? 2 : 1);
         if (settings.wasmPaths) wasm.wasmPaths = settings.wasmPaths;
-        const probe = await module.InferenceSession.create(decodeBase64(PROBE_MODEL_BASE64), {
+        const probe = await module.InferenceSession.create(probeModelBytes(), {
           executionProviders: [device],
         });
         await probe.release();

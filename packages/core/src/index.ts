@@ -8,6 +8,7 @@ export type {
   SessionOptions,
   TensorMap,
 } from './backend/inference-backend.js';
+export { probeModelBytes } from './backend/probe-model.js';
 export { checkRun, toRunError } from './backend/run-checks.js';
 export * from './errors/index.js';
 export type {

@@ -2,7 +2,6 @@ import {
   AbortedError,
   ContextOverflowError,
   createTensor,
-  float16BitsToFloat32,
   type InferenceBackend,
   InvalidArgumentError,
   type ModelDtype,
@@ -12,7 +11,13 @@ import {
 } from '@ivl/core';
 import type { KvCache } from '@ivl/decoder';
 import { projectEmbeddings } from '@ivl/projector';
-import { applyCotPrompt, expandImagePlaceholders, IMAGE_PLACEHOLDER, renderConversation } from '@ivl/prompt';
+import {
+  applyCotPrompt,
+  expandImagePlaceholders,
+  IMAGE_PLACEHOLDER,
+  renderConversation,
+  videoPrefix,
+} from '@ivl/prompt';
 import { createSampler, createStopChecker, majorityVote } from '@ivl/sampling';
 import { splitTileBudget, tileImage } from '@ivl/tiling';
 import { encodeImages } from '@ivl/vision-encoder';
@@ -82,12 +87,6 @@ interface EncodedMedia {
   /** Image embeddings rows [tiles·256, D]. */
   readonly rows: Float32Array;
   readonly tiles: number;
-}
-
-function toFloat32(values: Tensor<'float32'> | Tensor<'float16'>): Tensor<'float32'> {
-  return values.dtype === 'float32'
-    ? values
-    : createTensor('float32', values.dims, Float32Array.from(values.data, float16BitsToFloat32));
 }
 
 /**
@@ -179,8 +178,7 @@ export async function createRuntimeFromStore(settings: RuntimeSettings): Promise
               imageCount > 1 ? `Image-${imageNumber}: ${IMAGE_PLACEHOLDER}\n` : `${IMAGE_PLACEHOLDER}\n`;
           } else {
             const count = item.frames ?? options.videoFrames ?? 8;
-            const separator = options.frameLabel === 'Frame-1' ? '-' : '';
-            for (let i = 1; i <= count; i++) prefix += `Frame${separator}${i}: ${IMAGE_PLACEHOLDER}\n`;
+            prefix += videoPrefix(count, options.frameLabel);
           }
         }
         text = prefix + text;
@@ -232,7 +230,7 @@ export async function createRuntimeFromStore(settings: RuntimeSettings): Promise
         microBatchSize,
         signal,
       });
-      const embeds = await projectEmbeddings(model.sessions.projector, toFloat32(features), { signal });
+      const embeds = await projectEmbeddings(model.sessions.projector, features, { signal });
       stats.encodedTiles += pixelValues.dims[0]!;
       tiles += pixelValues.dims[0]!;
       const entry = { rows: embeds.data, tiles: pixelValues.dims[0]! };

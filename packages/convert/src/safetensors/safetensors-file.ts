@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { CheckpointError } from '@ivl/core';
+import { CheckpointError, float16BitsToFloat32 } from '@ivl/core';
 
 /** Element types we read from checkpoints. */
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
@@ -133,23 +133,8 @@ export async function openSafetensors(path: string): Promise<SafetensorsFile> {
   }
 }
 
-const float16Table = (() => {
-  const table = new Float32Array(65536);
-  for (let bits = 0; bits < 65536; bits++) {
-    const sign = bits & 0x8000 ? -1 : 1;
-    const exponent = (bits >>> 10) & 0x1f;
-    const mantissa = bits & 0x3ff;
-    table[bits] =
-      exponent === 0
-        ? sign * mantissa * 2 ** -24
-        : exponent === 0x1f
-          ? mantissa === 0
-            ? sign * Number.POSITIVE_INFINITY
-            : Number.NaN
-          : sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
-  }
-  return table;
-})();
+// Every half value widened once, so reading F16 tensors is a table lookup.
+const float16Table = Float32Array.from({ length: 65536 }, (_, bits) => float16BitsToFloat32(bits));
 
 /**
  * Reads one tensor as float32 (F32 as is, F16 exactly, BF16 exactly by widening).

@@ -1,4 +1,5 @@
 import { open, rename } from 'node:fs/promises';
+import { float32ToFloat16Bits } from '@ivl/core';
 
 /** A tensor to write: float32 values stored as the given dtype. */
 export interface TensorToWrite {
@@ -18,33 +19,10 @@ function encode(values: Float32Array, dtype: TensorToWrite['dtype']): Uint8Array
       // Round to nearest even on the 16 dropped bits, as torch's .bfloat16() does.
       out[i] = (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
     } else {
-      out[i] = float32ToHalf(values[i]!);
+      out[i] = float32ToFloat16Bits(values[i]!);
     }
   }
   return new Uint8Array(out.buffer);
-}
-
-const scratch = new Float32Array(1);
-const scratchBits = new Uint32Array(scratch.buffer);
-function float32ToHalf(value: number): number {
-  scratch[0] = value;
-  const bits = scratchBits[0]!;
-  const sign = (bits >>> 16) & 0x8000;
-  const exponent = ((bits >>> 23) & 0xff) - 127 + 15;
-  let mantissa = bits & 0x7fffff;
-  if (exponent >= 0x1f) return sign | 0x7c00;
-  if (exponent <= 0) {
-    if (exponent < -10) return sign;
-    mantissa |= 0x800000;
-    const shift = 14 - exponent;
-    const half = mantissa >>> shift;
-    const rest = mantissa & ((1 << shift) - 1);
-    const halfway = 1 << (shift - 1);
-    return sign | (half + (rest > halfway || (rest === halfway && half & 1) ? 1 : 0));
-  }
-  const half = (exponent << 10) | (mantissa >>> 13);
-  const rest = mantissa & 0x1fff;
-  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
 }
 
 /**
