@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export TURBO_TELEMETRY_DISABLED=1 TURBO_NO_UPDATE_NOTIFIER=1 IVL_SKIP_BROWSER=1
 bash tooling/scripts/setup.sh
-pnpm() { bash tooling/scripts/pnpm.sh "$@"; }
+source tooling/scripts/pinned-pnpm.sh
 pnpm install --frozen-lockfile --reporter=silent
 pnpm exec turbo run build --filter=@ivl/cli... --output-logs=errors-only >/dev/null
 node apps/cli/bin/ivl.mjs demo --cache .cache/demo

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export TURBO_TELEMETRY_DISABLED=1 TURBO_NO_UPDATE_NOTIFIER=1
 bash tooling/scripts/setup.sh
-pnpm() { bash tooling/scripts/pnpm.sh "$@"; }
+source tooling/scripts/pinned-pnpm.sh
 pnpm install --frozen-lockfile --reporter=silent
 pnpm exec biome check .
 node tooling/scripts/check-imports.mjs
