@@ -8,6 +8,8 @@ set -euo pipefail
 hidden=(pnpm pnpx turbo corepack yarn yarnpkg)
 shadow=$(mktemp -d "${TMPDIR:-/tmp}/ivl-no-global-tools.XXXXXX")
 trap 'rm -rf "$shadow"' EXIT
+# apt runs its download methods as the _apt user, which must be able to reach gpgv through PATH.
+chmod 755 "$shadow"
 is_hidden() { local name; for name in "${hidden[@]}"; do [ "$1" = "$name" ] && return 0; done; return 1; }
 new_path=""
 index=0
