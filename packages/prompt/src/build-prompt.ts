@@ -1,13 +1,12 @@
+import { type BuiltPrompt, layoutChatPrompt, type PromptMedia } from './build-chat-prompt.js';
 import {
   expandImagePlaceholders,
   type FrameLabel,
   IMAGE_PLACEHOLDER,
-  multiImagePrefix,
   NUM_IMAGE_TOKEN,
-  videoPrefix,
 } from './image-placeholders.js';
-import { type ConversationTurn, renderConversation } from './render-conversation.js';
-import { type ConversationTemplate, getTemplate } from './templates.js';
+import type { ConversationTurn } from './render-conversation.js';
+import type { ConversationTemplate } from './templates.js';
 
 /** Options of {@link buildPrompt}. */
 export interface BuildPromptOptions {
@@ -37,14 +36,8 @@ export interface BuildPromptOptions {
   readonly numImageToken?: number;
 }
 
-/** The prompt text and the tiles of each `<img>` block in it, in order. */
-export interface BuiltPrompt {
-  readonly text: string;
-  readonly numTilesList: readonly number[];
-}
-
 /**
- * Builds the exact prompt string InternVL's `chat()` gives its tokenizer: placeholder placement,
+ * Builds the exact prompt string InternVL's `chat(question, history)` gives its tokenizer: placeholder placement,
  * template rendering with history and system message, then `<image>` expansion across the whole
  * prompt (history included).
  *
@@ -56,34 +49,25 @@ export interface BuiltPrompt {
  * @throws {InvalidArgumentError} when placeholders and images disagree, or the template is unknown
  */
 export function buildPrompt(options: BuildPromptOptions): BuiltPrompt {
-  const {
-    history = [],
-    imageLayout = 'auto',
-    frameLabel = 'Frame1',
-    numImageToken = NUM_IMAGE_TOKEN,
-  } = options;
-  const template =
-    typeof options.template === 'object' ? options.template : getTemplate(options.template ?? 'internvl2_5');
-  const videoTiles = options.videoFrames ? new Array<number>(options.videoFrames).fill(1) : [];
-  let numTilesList = [...(options.images ?? []), ...videoTiles];
-  let question = options.question;
-
-  const firstTurn = history.length === 0;
-  if (firstTurn && numTilesList.length > 0 && !question.includes(IMAGE_PLACEHOLDER)) {
-    const images = options.images ?? [];
-    let prefix = '';
-    if (images.length > 0 && imageLayout === 'combined') {
-      prefix = `${IMAGE_PLACEHOLDER}\n`;
-      numTilesList = [images.reduce((a, b) => a + b, 0), ...videoTiles];
-    } else if (images.length === 1) {
-      prefix = `${IMAGE_PLACEHOLDER}\n`;
-    } else if (images.length > 1) {
-      prefix = multiImagePrefix(images.length);
-    }
-    if (videoTiles.length > 0) prefix += videoPrefix(videoTiles.length, frameLabel);
-    question = prefix + question;
+  const { history = [], imageLayout = 'auto', numImageToken = NUM_IMAGE_TOKEN } = options;
+  const images = options.images ?? [];
+  const media: PromptMedia[] = images.map((tiles) => ({ kind: 'image', tiles }));
+  if (imageLayout === 'combined' && images.length > 0 && !options.question.includes(IMAGE_PLACEHOLDER)) {
+    // chat() without num_patches_list: one <image>, every tile of every image in its block.
+    media.splice(0, media.length, { kind: 'image', tiles: images.reduce((a, b) => a + b, 0) });
   }
-
-  const rendered = renderConversation(template, [...history, { question }], options.systemMessage);
-  return { text: expandImagePlaceholders(rendered, numTilesList, numImageToken), numTilesList };
+  if (options.videoFrames) media.push({ kind: 'video', frames: options.videoFrames });
+  // chat() places the media only on the first turn; on a follow-up they fill the placeholders
+  // that the history already holds.
+  const firstTurn = history.length === 0;
+  const laidOut = layoutChatPrompt({
+    turns: [...history, { question: options.question, ...(firstTurn && { media }) }],
+    ...(options.template !== undefined && { template: options.template }),
+    ...(options.systemMessage !== undefined && { systemMessage: options.systemMessage }),
+    ...(options.frameLabel && { frameLabel: options.frameLabel }),
+  });
+  const numTilesList = firstTurn
+    ? laidOut.numTilesList
+    : media.flatMap((item) => (item.kind === 'image' ? [item.tiles] : new Array<number>(item.frames).fill(1)));
+  return { text: expandImagePlaceholders(laidOut.text, numTilesList, numImageToken), numTilesList };
 }

@@ -12,11 +12,22 @@ export const COT_OPEN_ENDED_PROMPT =
 /** The direct-answer instruction that CoT mode removes from multiple-choice questions. */
 export const DIRECT_CHOICE_INSTRUCTION = "Answer with the option's letter from the given choices directly.";
 
+/** Which CoT prompt a question takes. */
+export type CotKind = 'multiple-choice' | 'open-ended';
+
+// An option line such as `A. …`, `(B) …` or `C) …`.
+const OPTION_LINE = /(^|\n)\s*\(?[A-H][.)]\s+\S/;
+
+/** `multiple-choice` when the question lists options (`A. …`, `(B) …`), else `open-ended`. */
+export function detectCotKind(question: string): CotKind {
+  return OPTION_LINE.test(question) ? 'multiple-choice' : 'open-ended';
+}
+
 /**
  * Turns a question into its CoT form: for multiple choice, drops the direct-answer instruction,
  * trims, and appends `'\n' + COT_MULTIPLE_CHOICE_PROMPT` (VLMEvalKit's `build_mcq_cot_prompt`); for open-ended, appends `'\n' + COT_OPEN_ENDED_PROMPT`.
  */
-export function applyCotPrompt(question: string, kind: 'multiple-choice' | 'open-ended'): string {
+export function applyCotPrompt(question: string, kind: CotKind): string {
   if (kind === 'open-ended') return `${question}\n${COT_OPEN_ENDED_PROMPT}`;
   const stripped = question.replace(DIRECT_CHOICE_INSTRUCTION, '').trim();
   return `${stripped}\n${COT_MULTIPLE_CHOICE_PROMPT}`;

@@ -1,7 +1,16 @@
-export type { BuildPromptOptions, BuiltPrompt } from './build-prompt.js';
+export type {
+  BuildChatPromptOptions,
+  BuiltPrompt,
+  ChatPromptTurn,
+  PromptMedia,
+} from './build-chat-prompt.js';
+export { buildChatPrompt, layoutChatPrompt } from './build-chat-prompt.js';
+export type { BuildPromptOptions } from './build-prompt.js';
 export { buildPrompt } from './build-prompt.js';
+export type { CotKind } from './cot-prompts.js';
 export {
   applyCotPrompt,
+  detectCotKind,
   COT_MULTIPLE_CHOICE_PROMPT,
   COT_OPEN_ENDED_PROMPT,
   DIRECT_CHOICE_INSTRUCTION,
