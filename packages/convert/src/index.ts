@@ -13,3 +13,4 @@ export { SYNTHETIC_PRESETS, syntheticConfig } from './synthetic/presets.js';
 export type { SyntheticCheckpointOptions } from './synthetic/write-synthetic-checkpoint.js';
 export { writeSyntheticCheckpoint } from './synthetic/write-synthetic-checkpoint.js';
 export { buildTokenizerJson } from './tokenizer/build-tokenizer-json.js';
+export { VERSION } from './version.js';

@@ -2,7 +2,10 @@ import type { SamplingOptions, VoteResult } from '@ivl/sampling';
 
 /** Options of one `chat` call. Sampling options override `generation_config.json`. */
 export interface ChatOptions extends SamplingOptions {
-  /** Most tokens to generate. @default generation_config's max_new_tokens, else 1024 */
+  /**
+   * Most tokens to generate; clipped to the room the context leaves after the prompt (reported in
+   * `usage`). @default generation_config's max_new_tokens, else 1024
+   */
   readonly maxNewTokens?: number;
   /** Tile budget shared by the conversation's images (spec §1.3: max(1, floor(maxTiles / images)) each). @default 12 */
   readonly maxTiles?: number;
@@ -31,6 +34,10 @@ export interface ChatUsage {
   /** Prompt tokens already in the KV cache from the previous turn (not recomputed). */
   readonly reusedTokens: number;
   readonly generatedTokens: number;
+  /** The answer budget used: `maxNewTokens`, clipped to what the context has room for. */
+  readonly maxNewTokens: number;
+  /** Whether the context clipped `maxNewTokens` (an answer that fills it ends with `length`). */
+  readonly maxNewTokensClipped: boolean;
 }
 
 /** Wall-clock times of a chat call. */
@@ -42,8 +49,11 @@ export interface ChatTimings {
   readonly decodeTokensPerSecond: number;
 }
 
-/** Why generation ended. */
-export type FinishReason = 'eos' | 'max-tokens' | 'stop-string';
+/**
+ * Why generation ended: the end-of-answer token, `maxNewTokens`, a stop string, or `length`: the
+ * model's context filled up (the answer so far is kept).
+ */
+export type FinishReason = 'eos' | 'max-tokens' | 'stop-string' | 'length';
 
 /** One sampled answer (several with `votes`). */
 export interface ChatSample {
@@ -70,7 +80,9 @@ export type ChatEvent =
       readonly type: 'image-encoded';
       readonly images: number;
       readonly videos: number;
+      /** Tiles encoded now. */
       readonly tiles: number;
+      /** `<img>` blocks (an image, or one video frame) whose embeddings came from the media cache. */
       readonly cachedItems: number;
       readonly ms: number;
     }
@@ -78,6 +90,7 @@ export type ChatEvent =
       readonly type: 'prefill-done';
       readonly promptTokens: number;
       readonly reusedTokens: number;
+      readonly maxNewTokens: number;
       readonly ms: number;
     }
   | { readonly type: 'token-delta'; readonly text: string; readonly tokenId: number; readonly sample: number }

@@ -1,17 +1,16 @@
-import { InvalidArgumentError, type Tensor } from '@ivl/core';
+import { InvalidArgumentError } from '@ivl/core';
 import type { RgbImage } from '@ivl/tiling';
+import type { SampledVideo } from '@ivl/video';
 
 /** Decodes the images and videos of messages; each entry point (Node, web) provides one. */
 export interface MediaLoader {
   /** Decodes an image to RGB. */
   image(source: unknown, signal?: AbortSignal): Promise<RgbImage>;
-  /** Samples `frames` frames (get_index) as one 448 px tile each: `[frames, 3, 448, 448]`. */
-  video(
-    source: unknown,
-    options: { frames: number; signal?: AbortSignal },
-  ): Promise<Tensor<'float32'> | Tensor<'float16'>>;
-  /** A stable key for caching the encoded media (a path, a URL, a content hash), or undefined. */
-  key(source: unknown): string | undefined;
+  /**
+   * Samples `frames` frames of a video (the official `get_index`), decoded to RGB as they are
+   * iterated; the runtime tiles them like images (one tile each).
+   */
+  video(source: unknown, options: { frames: number; signal?: AbortSignal }): Promise<SampledVideo>;
 }
 
 /** @internal Is `value` an already-decoded RGB image? */
@@ -43,16 +42,4 @@ export const rgbOnlyMediaLoader: MediaLoader = {
       message: 'Videos need @ivl/runtime/node (ffmpeg) or @ivl/runtime/web (WebCodecs).',
     });
   },
-  key: () => undefined,
 };
-
-/** @internal FNV-1a over bytes, for cache keys of in-memory media. */
-export function contentHash(bytes: Uint8Array): string {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193;
-  for (let i = 0; i < bytes.length; i++) {
-    h1 = Math.imul(h1 ^ bytes[i]!, 0x01000193);
-    h2 = Math.imul(h2 ^ bytes[i]!, 0x5bd1e995);
-  }
-  return `${(h1 >>> 0).toString(16)}${(h2 >>> 0).toString(16)}:${bytes.length}`;
-}

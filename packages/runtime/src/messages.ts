@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '@ivl/core';
+import * as v from 'valibot';
 
 /** An image: a path or URL, encoded bytes, decoded RGB, or (in browsers) a Blob, ImageData, bitmap or canvas. */
 export type ImageInput = unknown;
@@ -30,6 +31,47 @@ export interface Turn {
   readonly answer?: string;
 }
 
+const tileCount = v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(64)));
+const frameCount = v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)));
+const media = v.nonNullish(v.unknown(), 'an image or video source (a path, URL, bytes or decoded pixels)');
+const contentPart = v.variant('type', [
+  v.looseObject({ type: v.literal('text'), text: v.string() }),
+  v.looseObject({ type: v.literal('image'), image: media, maxTiles: tileCount }),
+  v.looseObject({
+    type: v.literal('image_url'),
+    image_url: v.union([v.string(), v.looseObject({ url: v.string() })]),
+  }),
+  v.looseObject({ type: v.literal('video'), video: media, frames: frameCount }),
+]);
+const messagesSchema = v.pipe(
+  v.array(
+    v.looseObject({
+      role: v.picklist(['system', 'user', 'assistant']),
+      content: v.union([v.string(), v.array(contentPart)]),
+    }),
+  ),
+  v.minLength(1, 'at least one message'),
+);
+
+/**
+ * Checks the shape of OpenAI-shaped messages (they often come from JSON).
+ * @throws {InvalidArgumentError} naming the first wrong field, what it expected and what it got
+ */
+export function validateMessages(messages: unknown): asserts messages is readonly ChatMessage[] {
+  const parsed = v.safeParse(messagesSchema, messages);
+  if (parsed.success) return;
+  const issue = parsed.issues[0];
+  const path = (issue.path ?? [])
+    .map((item) => (typeof item.key === 'number' ? `[${item.key}]` : `.${String(item.key)}`))
+    .join('');
+  throw new InvalidArgumentError({
+    argument: 'messages',
+    message:
+      `messages${path}: ${issue.message}. A message is { role: 'system' | 'user' | 'assistant', content: string | parts }, ` +
+      "a part { type: 'text', text } | { type: 'image', image } | { type: 'image_url', image_url: { url } } | { type: 'video', video }.",
+  });
+}
+
 function textOf(content: ChatMessage['content'], role: string): string {
   if (typeof content === 'string') return content;
   const texts = content.filter((part) => part.type === 'text').map((part) => (part as { text: string }).text);
@@ -44,10 +86,11 @@ function textOf(content: ChatMessage['content'], role: string): string {
 
 /**
  * Splits OpenAI-shaped messages into a system message and question/answer turns.
- * @throws {InvalidArgumentError} for an empty conversation, a last message that is not the user's,
- *   or roles out of order
+ * @throws {InvalidArgumentError} for malformed messages, an empty conversation, a last message that
+ *   is not the user's, or roles out of order
  */
 export function toTurns(messages: readonly ChatMessage[]): { system?: string; turns: Turn[] } {
+  validateMessages(messages);
   let index = 0;
   let system: string | undefined;
   if (messages[0]?.role === 'system') {

@@ -1,3 +1,3 @@
 export type { FrameSamplingOptions } from './sample-frame-indices.js';
 export { frameIndicesAtTimes, roundHalfEven, sampleFrameIndices } from './sample-frame-indices.js';
-export type { DecodedFrame, VideoInfo, VideoPixelValues } from './video-types.js';
+export type { DecodedFrame, SampledVideo, VideoInfo, VideoPixelValues } from './video-types.js';

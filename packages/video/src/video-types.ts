@@ -31,3 +31,11 @@ export interface VideoPixelValues {
   /** `[1, 1, …]`: one tile per frame. */
   readonly numTilesList: readonly number[];
 }
+
+/** A probed video and its sampled frames, decoded one at a time as they are iterated. */
+export interface SampledVideo {
+  readonly info: VideoInfo;
+  readonly indices: readonly number[];
+  /** The frames at `indices`, in order; iterate it to the end (or `return()` it) to free the decoder. */
+  readonly frames: AsyncGenerator<DecodedFrame>;
+}

@@ -3,6 +3,7 @@ export { BackendUnavailableError } from './backend-unavailable-error.js';
 export { CheckpointError } from './checkpoint-error.js';
 export { ContextOverflowError } from './context-overflow-error.js';
 export { DependencyMissingError } from './dependency-missing-error.js';
+export { DisposedError } from './disposed-error.js';
 export { ImageDecodeError } from './image-decode-error.js';
 export { ImageTooLargeError } from './image-too-large-error.js';
 export { InvalidArgumentError } from './invalid-argument-error.js';

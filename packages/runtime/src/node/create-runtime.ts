@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type InferenceBackend, type ModelDtype, ModelLoadError } from '@ivl/core';
 import type { LoadProgressEvent } from '../load-model.js';
 import { createRuntimeFromStore, type Runtime } from '../runtime.js';
+import { convertedCheckpoint, defaultCacheDirectory } from './conversion-cache.js';
 import { modelStoreFromDirectory } from './directory-store.js';
 import { nodeMediaLoader } from './node-media-loader.js';
 
@@ -25,10 +24,12 @@ export interface CreateRuntimeOptions {
   readonly dtype?: ModelDtype;
   readonly onProgress?: (event: LoadProgressEvent | ConvertProgressEvent) => void;
   readonly signal?: AbortSignal;
-  /** Where converted checkpoints are kept. @default ~/.cache/ivl/converted */
+  /** Where converted checkpoints are kept. @default $XDG_CACHE_HOME/ivl/converted, else ~/.cache/ivl/converted */
   readonly cacheDirectory?: string;
   /** Tiles per vision-encoder run. @default 4 */
   readonly microBatchSize?: number;
+  /** Bytes of image embeddings kept for reuse (LRU). @default 256 MiB */
+  readonly mediaCacheBytes?: number;
 }
 
 const exists = (path: string) =>
@@ -53,23 +54,12 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<Runt
     throw new ModelLoadError({ path: directory, message: `Model directory not found: ${directory}.` });
   }
   if (!(await exists(join(directory, 'ivl.json'))) && (await exists(join(directory, 'config.json')))) {
-    // A Hugging Face checkpoint: convert once into the cache (keyed by path and config).
-    const config = await stat(join(directory, 'config.json'));
-    const key = createHash('sha256')
-      .update(`${directory}:${config.mtimeMs}:${options.dtype ?? 'fp32'}`)
-      .digest('hex')
-      .slice(0, 16);
-    const target = join(options.cacheDirectory ?? join(homedir(), '.cache', 'ivl', 'converted'), key);
-    if (!(await exists(join(target, 'ivl.json')))) {
-      const { convertCheckpoint } = await import('@ivl/convert');
-      await convertCheckpoint(directory, target, {
-        dtype: options.dtype ?? 'fp32',
-        overwrite: true,
-        ...(options.signal && { signal: options.signal }),
-        onProgress: ({ stage, fraction }) => options.onProgress?.({ type: 'convert', stage, fraction }),
-      });
-    }
-    directory = target;
+    directory = await convertedCheckpoint(directory, {
+      cacheDirectory: options.cacheDirectory ?? defaultCacheDirectory(),
+      dtype: options.dtype ?? 'fp32',
+      ...(options.signal && { signal: options.signal }),
+      onProgress: ({ stage, fraction }) => options.onProgress?.({ type: 'convert', stage, fraction }),
+    });
   }
   return createRuntimeFromStore({
     store: modelStoreFromDirectory(directory),
@@ -78,6 +68,7 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<Runt
     ...(options.dtype && { dtype: options.dtype }),
     ...(options.signal && { signal: options.signal }),
     ...(options.microBatchSize && { microBatchSize: options.microBatchSize }),
+    ...(options.mediaCacheBytes !== undefined && { mediaCacheBytes: options.mediaCacheBytes }),
     ...(options.onProgress && { onProgress: options.onProgress }),
   });
 }

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '@ivl/core';
 import { decodeImage } from '@ivl/tiling/node';
-import { loadVideo } from '@ivl/video/node';
-import { contentHash, isRgbImage, type MediaLoader } from '../media-loader.js';
+import { sampleVideoFrames } from '@ivl/video/node';
+import { isRgbImage, type MediaLoader } from '../media-loader.js';
 
 /** Images: paths, `file://` URLs, encoded bytes or RGB; videos: paths. Decoded with sharp and ffmpeg. */
 export const nodeMediaLoader: MediaLoader = {
@@ -30,13 +30,6 @@ export const nodeMediaLoader: MediaLoader = {
       throw new InvalidArgumentError({ argument: 'video', message: 'In Node a video must be a file path.' });
     }
     const path = String(source).startsWith('file:') ? new URL(String(source)).pathname : String(source);
-    return (await loadVideo(path, { segments: frames, ...(signal && { signal }) })).pixelValues;
-  },
-  key(source) {
-    if (typeof source === 'string' || source instanceof URL) return String(source);
-    if (source instanceof Uint8Array) return contentHash(source);
-    if (source instanceof ArrayBuffer) return contentHash(new Uint8Array(source));
-    if (isRgbImage(source)) return `rgb:${source.width}x${source.height}:${contentHash(source.data)}`;
-    return undefined;
+    return sampleVideoFrames(path, { segments: frames, ...(signal && { signal }) });
   },
 };

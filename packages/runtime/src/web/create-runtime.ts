@@ -14,6 +14,8 @@ export interface CreateWebRuntimeOptions {
   readonly onProgress?: (event: LoadProgressEvent) => void;
   readonly signal?: AbortSignal;
   readonly microBatchSize?: number;
+  /** Bytes of image embeddings kept for reuse (LRU). @default 256 MiB */
+  readonly mediaCacheBytes?: number;
 }
 
 /** Loads an InternVL model for chat in the browser. */

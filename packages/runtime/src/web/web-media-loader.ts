@@ -1,10 +1,7 @@
 import { InvalidArgumentError } from '@ivl/core';
 import { decodeImage } from '@ivl/tiling/web';
-import { loadVideo } from '@ivl/video/web';
+import { sampleVideoFrames } from '@ivl/video/web';
 import { isRgbImage, type MediaLoader } from '../media-loader.js';
-
-const identities = new WeakMap<object, string>();
-let counter = 0;
 
 /** Images: Blob/File, URL, ImageData, ImageBitmap, canvas or RGB; videos: Blob/File or URL. */
 export const webMediaLoader: MediaLoader = {
@@ -21,15 +18,6 @@ export const webMediaLoader: MediaLoader = {
     });
   },
   async video(source, { frames, signal }) {
-    return (await loadVideo(source as Blob | string, { segments: frames, ...(signal && { signal }) }))
-      .pixelValues;
-  },
-  key(source) {
-    if (typeof source === 'string' || source instanceof URL) return String(source);
-    if (typeof source === 'object' && source !== null) {
-      if (!identities.has(source)) identities.set(source, `object:${++counter}`);
-      return identities.get(source);
-    }
-    return undefined;
+    return sampleVideoFrames(source as Blob | string, { segments: frames, ...(signal && { signal }) });
   },
 };

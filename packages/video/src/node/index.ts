@@ -3,5 +3,5 @@ export type { DecodeFramesOptions } from './decode-frames.js';
 export { decodeFrames } from './decode-frames.js';
 export type { FfmpegOptions } from './ffmpeg-tools.js';
 export type { LoadVideoOptions } from './load-video.js';
-export { loadVideo } from './load-video.js';
+export { loadVideo, sampleVideoFrames } from './load-video.js';
 export { probeVideo } from './probe-video.js';

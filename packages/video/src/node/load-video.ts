@@ -1,7 +1,7 @@
 import type { PixelValueOptions } from '@ivl/tiling';
 import { framesToPixelValues } from '../frames-to-pixel-values.js';
 import { type FrameSamplingOptions, sampleFrameIndices } from '../sample-frame-indices.js';
-import type { VideoPixelValues } from '../video-types.js';
+import type { SampledVideo, VideoPixelValues } from '../video-types.js';
 import { decodeFrames } from './decode-frames.js';
 import type { FfmpegOptions } from './ffmpeg-tools.js';
 import { probeVideo } from './probe-video.js';
@@ -27,12 +27,20 @@ export interface LoadVideoOptions
  * ```
  */
 export async function loadVideo(path: string, options: LoadVideoOptions = {}): Promise<VideoPixelValues> {
+  const { info, indices, frames } = await sampleVideoFrames(path, options);
+  const pixelValues = await framesToPixelValues(frames, indices.length, options);
+  return { info, indices, pixelValues, numTilesList: indices.map(() => 1) };
+}
+
+/**
+ * Probes a video and samples its frame indices with `get_index`, then decodes those frames as
+ * they are iterated: the first half of {@link loadVideo}, for callers that tile frames themselves.
+ */
+export async function sampleVideoFrames(
+  path: string,
+  options: Omit<LoadVideoOptions, keyof PixelValueOptions | 'tileSizePx'> = {},
+): Promise<SampledVideo> {
   const info = await probeVideo(path, options);
   const indices = sampleFrameIndices({ frameCount: info.frameCount, fps: info.fps, ...options });
-  const pixelValues = await framesToPixelValues(
-    decodeFrames(path, indices, { ...options, width: info.width, height: info.height }),
-    indices.length,
-    options,
-  );
-  return { info, indices, pixelValues, numTilesList: indices.map(() => 1) };
+  return { info, indices, frames: decodeFrames(path, indices, { ...options, width: info.width, height: info.height }) };
 }

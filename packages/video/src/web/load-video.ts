@@ -1,7 +1,7 @@
 import type { PixelValueOptions } from '@ivl/tiling';
 import { framesToPixelValues } from '../frames-to-pixel-values.js';
 import { type FrameSamplingOptions, sampleFrameIndices } from '../sample-frame-indices.js';
-import type { VideoInfo, VideoPixelValues } from '../video-types.js';
+import type { SampledVideo, VideoInfo, VideoPixelValues } from '../video-types.js';
 import { decodeFrames } from './decode-frames.js';
 import { openVideo, type WebVideoInput } from './open-video.js';
 
@@ -41,17 +41,34 @@ export async function loadVideo(
   input: WebVideoInput,
   options: WebLoadVideoOptions = {},
 ): Promise<VideoPixelValues> {
+  const { info, indices, frames } = await sampleVideoFrames(input, options);
+  const pixelValues = await framesToPixelValues(frames, indices.length, options);
+  return { info, indices, pixelValues, numTilesList: indices.map(() => 1) };
+}
+
+/**
+ * Opens a video and samples its frame indices with `get_index`, then decodes those frames as
+ * they are iterated (the demuxer is closed when the frames end or are returned): the first half
+ * of {@link loadVideo}, for callers that tile frames themselves.
+ */
+export async function sampleVideoFrames(
+  input: WebVideoInput,
+  options: Pick<WebLoadVideoOptions, 'segments' | 'bound' | 'firstIndex' | 'signal'> = {},
+): Promise<SampledVideo> {
   const opened = await openVideo(input, options.signal);
   try {
     const { info } = opened;
     const indices = sampleFrameIndices({ frameCount: info.frameCount, fps: info.fps, ...options });
-    const pixelValues = await framesToPixelValues(
-      decodeFrames(input, indices, { signal: options.signal, opened }),
-      indices.length,
-      options,
-    );
-    return { info, indices, pixelValues, numTilesList: indices.map(() => 1) };
-  } finally {
+    const frames = (async function* () {
+      try {
+        yield* decodeFrames(input, indices, { signal: options.signal, opened });
+      } finally {
+        opened.dispose();
+      }
+    })();
+    return { info, indices, frames };
+  } catch (error) {
     opened.dispose();
+    throw error;
   }
 }

@@ -1,0 +1,87 @@
+import { AbortedError } from '@ivl/core';
+import type { Decoder, KvCache } from '@ivl/decoder';
+import type { IvlTokenizer } from '@ivl/prompt';
+import { createSampler, createStopChecker, type GenerationDefaults, majorityVote, type VoteResult } from '@ivl/sampling';
+import type { ChatEvent, ChatOptions, ChatSample, FinishReason } from './chat-types.js';
+
+/** What {@link generateSamples} needs of the loaded model. */
+export interface SampleSettings {
+  readonly decoder: Decoder;
+  readonly tokenizer: IvlTokenizer;
+  readonly generation: GenerationDefaults;
+  /** `<|im_end|>`: ends an answer. */
+  readonly imEnd: number;
+  readonly onDecodeStep: () => void;
+}
+
+/** What the samples came to. */
+export interface GeneratedSamples {
+  readonly samples: readonly ChatSample[];
+  readonly generatedTokens: number;
+  readonly vote?: VoteResult;
+}
+
+/**
+ * Samples `votes` answers that all continue one prefill (each vote but the last on a fork of the
+ * cache; the last keeps the cache itself, so the conversation holds its answer), streaming their
+ * tokens, then majority-votes their final answers.
+ *
+ * @param maxNewTokens - the answer budget already clipped to the context; `clipped` says it was,
+ *   and an answer that runs into it ends with finish reason `length`
+ */
+export async function* generateSamples(
+  settings: SampleSettings,
+  kv: KvCache,
+  prefillLogits: Float32Array,
+  promptIds: readonly number[],
+  options: ChatOptions,
+  budget: { readonly maxNewTokens: number; readonly clipped: boolean },
+): AsyncGenerator<ChatEvent, GeneratedSamples> {
+  const { decoder, tokenizer, imEnd } = settings;
+  const votes = options.votes ?? 1;
+  const samples: ChatSample[] = [];
+  let generatedTokens = 0;
+  for (let sample = 0; sample < votes; sample++) {
+    const branch = sample === votes - 1 ? kv : kv.fork();
+    const sampler = createSampler({
+      ...settings.generation.sampling,
+      ...(votes > 1 && { doSample: true }),
+      ...options,
+      seed: (options.seed ?? 0) + sample,
+    });
+    const stop = createStopChecker({
+      eosTokenIds: [imEnd],
+      maxNewTokens: budget.maxNewTokens,
+      ...(options.stopStrings && { stopStrings: options.stopStrings }),
+    });
+    const stream = tokenizer.createStreamDecoder();
+    const generated: number[] = [];
+    let logits = prefillLogits;
+    let finishReason: FinishReason = 'max-tokens';
+    try {
+      for (;;) {
+        if (options.signal?.aborted) throw new AbortedError({ cause: options.signal.reason });
+        const token = sampler.next(logits.slice(), { generatedIds: generated, promptIds });
+        generated.push(token);
+        const text = token === imEnd ? '' : stream.push(token);
+        const step = stop.push(token, text);
+        if (step.text) yield { type: 'token-delta', text: step.text, tokenId: token, sample };
+        if (step.done) {
+          finishReason = step.reason === 'max-tokens' && budget.clipped ? 'length' : step.reason!;
+          break;
+        }
+        logits = await decoder.step(branch, token, { ...(options.signal && { signal: options.signal }) });
+        settings.onDecodeStep();
+      }
+    } finally {
+      if (branch !== kv) branch.dispose();
+    }
+    generatedTokens += generated.length;
+    const text = tokenizer.decodeReply(generated);
+    samples.push({ text, tokenIds: generated, finishReason });
+    const answer = votes > 1 ? majorityVote([text]).samples[0]?.extracted : undefined;
+    yield { type: 'sample-done', sample, text, ...(answer !== undefined && { answer }) };
+  }
+  const vote = votes > 1 ? majorityVote(samples.map((s) => s.text)) : undefined;
+  return { samples, generatedTokens, ...(vote && { vote }) };
+}
