@@ -16,7 +16,14 @@ describe('buildChatPrompt', () => {
   it('should match buildPrompt for a single image, several images and a video', () => {
     for (const [media, images, videoFrames] of [
       [[{ kind: 'image', tiles: 13 }], [13], undefined],
-      [[{ kind: 'image', tiles: 3 }, { kind: 'image', tiles: 1 }], [3, 1], undefined],
+      [
+        [
+          { kind: 'image', tiles: 3 },
+          { kind: 'image', tiles: 1 },
+        ],
+        [3, 1],
+        undefined,
+      ],
       [[{ kind: 'video', frames: 4 }], [], 4],
     ] as const) {
       const built = buildChatPrompt({ turns: [{ question: 'Q?', media }] });
@@ -41,7 +48,14 @@ describe('buildChatPrompt', () => {
     const { text, numTilesList } = buildChatPrompt({
       turns: [
         { question: 'Describe it.', answer: 'A dog.', media: [{ kind: 'image', tiles: 2 }] },
-        { question: 'And these?', answer: 'Two cats.', media: [{ kind: 'image', tiles: 1 }, { kind: 'image', tiles: 3 }] },
+        {
+          question: 'And these?',
+          answer: 'Two cats.',
+          media: [
+            { kind: 'image', tiles: 1 },
+            { kind: 'image', tiles: 3 },
+          ],
+        },
         { question: 'Which is largest?' },
       ],
     });
@@ -73,15 +87,16 @@ describe('buildChatPrompt', () => {
       turns: [{ question: 'Left <image> right', media: [{ kind: 'image', tiles: 1 }] }],
       systemMessage: 'Be brief.',
     });
-    expect(text).toBe(
-      `<|im_start|>system\nBe brief.<|im_end|>\n${user(`Left ${block(1)} right`)}${open}`,
-    );
+    expect(text).toBe(`<|im_start|>system\nBe brief.<|im_end|>\n${user(`Left ${block(1)} right`)}${open}`);
   });
 
   it('should apply the CoT prompt to the last question only, picking its kind from option lines', () => {
     const mcq = 'Which?\nA. one\nB. two';
     const { text } = buildChatPrompt({
-      turns: [{ question: 'Hi', answer: 'Hello.' }, { question: mcq, media: [{ kind: 'image', tiles: 1 }] }],
+      turns: [
+        { question: 'Hi', answer: 'Hello.' },
+        { question: mcq, media: [{ kind: 'image', tiles: 1 }] },
+      ],
       cot: 'auto',
     });
     expect(text).toBe(

@@ -97,7 +97,11 @@ export function layoutChatPrompt(options: BuildChatPromptOptions): BuiltPrompt {
 export function buildChatPrompt(options: BuildChatPromptOptions): BuiltPrompt {
   const laidOut = layoutChatPrompt(options);
   return {
-    text: expandImagePlaceholders(laidOut.text, laidOut.numTilesList, options.numImageToken ?? NUM_IMAGE_TOKEN),
+    text: expandImagePlaceholders(
+      laidOut.text,
+      laidOut.numTilesList,
+      options.numImageToken ?? NUM_IMAGE_TOKEN,
+    ),
     numTilesList: laidOut.numTilesList,
   };
 }

@@ -68,6 +68,8 @@ export function buildPrompt(options: BuildPromptOptions): BuiltPrompt {
   });
   const numTilesList = firstTurn
     ? laidOut.numTilesList
-    : media.flatMap((item) => (item.kind === 'image' ? [item.tiles] : new Array<number>(item.frames).fill(1)));
+    : media.flatMap((item) =>
+        item.kind === 'image' ? [item.tiles] : new Array<number>(item.frames).fill(1),
+      );
   return { text: expandImagePlaceholders(laidOut.text, numTilesList, numImageToken), numTilesList };
 }

@@ -10,10 +10,10 @@ export { buildPrompt } from './build-prompt.js';
 export type { CotKind } from './cot-prompts.js';
 export {
   applyCotPrompt,
-  detectCotKind,
   COT_MULTIPLE_CHOICE_PROMPT,
   COT_OPEN_ENDED_PROMPT,
   DIRECT_CHOICE_INSTRUCTION,
+  detectCotKind,
 } from './cot-prompts.js';
 export type { FrameLabel } from './image-placeholders.js';
 export {

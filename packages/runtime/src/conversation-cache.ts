@@ -77,8 +77,13 @@ export class ConversationCache {
    * A cache holding the longest reusable prefix of `ids` (rewound from the last conversation's,
    * or new), and how many tokens it holds.
    */
-  async take(ids: readonly number[], blocks: readonly PromptBlock[]): Promise<{ kv: KvCache; reused: number }> {
-    const reused = this.#kv ? reusablePrefixLength({ ids: this.#kv.tokens, blocks: this.#blocks }, ids, blocks) : 0;
+  async take(
+    ids: readonly number[],
+    blocks: readonly PromptBlock[],
+  ): Promise<{ kv: KvCache; reused: number }> {
+    const reused = this.#kv
+      ? reusablePrefixLength({ ids: this.#kv.tokens, blocks: this.#blocks }, ids, blocks)
+      : 0;
     if (this.#kv && reused > 0) {
       await this.#kv.truncate(reused);
     } else {

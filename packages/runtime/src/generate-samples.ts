@@ -1,7 +1,13 @@
 import { AbortedError } from '@ivl/core';
 import type { Decoder, KvCache } from '@ivl/decoder';
 import type { IvlTokenizer } from '@ivl/prompt';
-import { createSampler, createStopChecker, type GenerationDefaults, majorityVote, type VoteResult } from '@ivl/sampling';
+import {
+  createSampler,
+  createStopChecker,
+  type GenerationDefaults,
+  majorityVote,
+  type VoteResult,
+} from '@ivl/sampling';
 import type { ChatEvent, ChatOptions, ChatSample, FinishReason } from './chat-types.js';
 
 /** What {@link generateSamples} needs of the loaded model. */

@@ -1,4 +1,10 @@
-import { type BackendSession, createTensor, type ModelManifest, type Tensor, throwIfAborted } from '@ivl/core';
+import {
+  type BackendSession,
+  createTensor,
+  type ModelManifest,
+  type Tensor,
+  throwIfAborted,
+} from '@ivl/core';
 import { projectEmbeddings } from '@ivl/projector';
 import type { PromptMedia } from '@ivl/prompt';
 import { type RgbImage, tileImage } from '@ivl/tiling';
@@ -95,8 +101,11 @@ export function createMediaEncoder(settings: MediaEncoderSettings): MediaEncoder
         if (item.kind === 'image') {
           const image = await loader.image(item.source, options.signal);
           const maxTiles = item.maxTiles ?? options.imageTiles;
-          const prepared = await block('image', image, maxTiles, () =>
-            tileImage(image, { ...tiling, maxTiles }).pixelValues,
+          const prepared = await block(
+            'image',
+            image,
+            maxTiles,
+            () => tileImage(image, { ...tiling, maxTiles }).pixelValues,
           );
           blocks.push(prepared);
           promptMedia.push({ kind: 'image', tiles: prepared.tiles });
@@ -109,9 +118,13 @@ export function createMediaEncoder(settings: MediaEncoderSettings): MediaEncoder
         });
         for await (const frame of video.frames) {
           blocks.push(
-            await block('frame', frame.image, 1, () =>
-              tileImage(frame.image, { ...tiling, maxTiles: 1, maxPixels: Number.POSITIVE_INFINITY })
-                .pixelValues,
+            await block(
+              'frame',
+              frame.image,
+              1,
+              () =>
+                tileImage(frame.image, { ...tiling, maxTiles: 1, maxPixels: Number.POSITIVE_INFINITY })
+                  .pixelValues,
             ),
           );
         }

@@ -60,10 +60,20 @@ const messagesSchema = v.pipe(
 export function validateMessages(messages: unknown): asserts messages is readonly ChatMessage[] {
   const parsed = v.safeParse(messagesSchema, messages);
   if (parsed.success) return;
-  const issue = parsed.issues[0];
-  const path = (issue.path ?? [])
-    .map((item) => (typeof item.key === 'number' ? `[${item.key}]` : `.${String(item.key)}`))
-    .join('');
+  // A union reports its own mismatch with each option's issues beneath it (their paths relative
+  // to the union): the deepest issue says most.
+  type Found = { readonly message: string; readonly path: readonly unknown[] };
+  const deepest = (issue: v.BaseIssue<unknown>, parent: readonly unknown[]): Found => {
+    const path = [...parent, ...(issue.path ?? []).map((item) => item.key)];
+    return (issue.issues ?? [])
+      .map((sub) => deepest(sub, path))
+      .reduce<Found>((best, next) => (next.path.length > best.path.length ? next : best), {
+        message: issue.message,
+        path,
+      });
+  };
+  const issue = deepest(parsed.issues[0], []);
+  const path = issue.path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('');
   throw new InvalidArgumentError({
     argument: 'messages',
     message:

@@ -1,13 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNodeBackend } from '@ivl/backend-node';
@@ -33,9 +25,10 @@ import {
   visionForward,
 } from '@ivl/reference';
 import { tinyModel } from '@ivl/test-models';
-import { type RgbImage, tileImage } from '@ivl/tiling';
+import { tileImage } from '@ivl/tiling';
 import { encodeImages } from '@ivl/vision-encoder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { editedModel, syntheticImage } from './__fixtures__/test-helpers.js';
 import type { ChatEvent } from './chat-types.js';
 import { createRuntime } from './node/create-runtime.js';
 import type { Runtime } from './runtime.js';
@@ -43,39 +36,11 @@ import type { Runtime } from './runtime.js';
 const root = mkdtempSync(join(tmpdir(), 'ivl-runtime-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function syntheticImage(width: number, height: number, seed: number): RgbImage {
-  const data = new Uint8Array(width * height * 3);
-  let s = seed;
-  for (let i = 0; i < data.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    data[i] = ((i % (width * 3)) * 2 + (s >>> 28)) & 255;
-  }
-  return { width, height, data };
-}
-
 const argmax = (values: ArrayLike<number>) => {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
   return best;
 };
-
-/** A copy of a model directory (symlinked weights) with ivl.json edited. */
-function editedModel(
-  model: string,
-  name: string,
-  edit: (manifest: { formatVersion: number; dims: { maxPositionEmbeddings: number } }) => void,
-): string {
-  const directory = join(root, name);
-  mkdirSync(join(directory, 'onnx'), { recursive: true });
-  for (const file of readdirSync(model))
-    if (file !== 'onnx' && file !== 'ivl.json') symlinkSync(join(model, file), join(directory, file));
-  for (const file of readdirSync(join(model, 'onnx')))
-    symlinkSync(join(model, 'onnx', file), join(directory, 'onnx', file));
-  const manifest = JSON.parse(readFileSync(join(model, 'ivl.json'), 'utf8'));
-  edit(manifest);
-  writeFileSync(join(directory, 'ivl.json'), JSON.stringify(manifest));
-  return directory;
-}
 
 const image = syntheticImage(200, 160, 3);
 const question = 'What is in the picture?';
@@ -338,7 +303,7 @@ describe('runtime on tiny-qwen2 (node cpu)', () => {
       (e: unknown) => e,
     );
     expect(ModelLoadError.isInstance(missing)).toBe(true);
-    const old = editedModel(paths.model, 'old-format', (manifest) => {
+    const old = editedModel(root, paths.model, 'old-format', (manifest) => {
       manifest.formatVersion = 99;
     });
     await expect(createRuntime({ model: old, backend: createNodeBackend() })).rejects.toThrow(
@@ -358,7 +323,7 @@ describe('runtime on tiny-qwen2 (node cpu)', () => {
       .catch((e: unknown) => e);
     expect(ImageDecodeError.isInstance(unreadable)).toBe(true);
     const small = await createRuntime({
-      model: editedModel(paths.model, 'short-context', (manifest) => {
+      model: editedModel(root, paths.model, 'short-context', (manifest) => {
         manifest.dims.maxPositionEmbeddings = 600;
       }),
       backend: createNodeBackend(),

@@ -142,12 +142,16 @@ export async function createRuntimeFromStore(settings: RuntimeSettings): Promise
       videoFrames: options.videoFrames ?? RUNTIME_DEFAULTS.videoFrames,
       ...(options.signal && { signal: options.signal }),
     });
-    let next = 0;
-    const promptTurns: ChatPromptTurn[] = turns.map((turn) => ({
-      question: turn.text,
-      ...(turn.answer !== undefined && { answer: turn.answer }),
-      media: media.promptMedia.slice(next, (next += turn.media.length)),
-    }));
+    let offset = 0;
+    const promptTurns: ChatPromptTurn[] = turns.map((turn) => {
+      const start = offset;
+      offset += turn.media.length;
+      return {
+        question: turn.text,
+        ...(turn.answer !== undefined && { answer: turn.answer }),
+        media: media.promptMedia.slice(start, offset),
+      };
+    });
     const { text, numTilesList } = buildChatPrompt({
       turns: promptTurns,
       template,

@@ -13,7 +13,8 @@ export class DisposedError extends IvlError {
     super({
       name,
       message:
-        message ?? `The ${resource} was disposed, so this call cannot run. Create a new ${resource} to go on.`,
+        message ??
+        `The ${resource} was disposed, so this call cannot run. Create a new ${resource} to go on.`,
       cause,
     });
     this.resource = resource;

@@ -79,7 +79,12 @@ export async function convertedCheckpoint(
   return target;
 }
 
-async function removeStaleEntries(cacheDirectory: string, keep: string, checkpoint: string, dtype: ModelDtype) {
+async function removeStaleEntries(
+  cacheDirectory: string,
+  keep: string,
+  checkpoint: string,
+  dtype: ModelDtype,
+) {
   for (const entry of await readdir(cacheDirectory, { withFileTypes: true })) {
     if (!entry.isDirectory() || entry.name === keep) continue;
     const source = await readFile(join(cacheDirectory, entry.name, SOURCE_FILE), 'utf8')

@@ -42,5 +42,9 @@ export async function sampleVideoFrames(
 ): Promise<SampledVideo> {
   const info = await probeVideo(path, options);
   const indices = sampleFrameIndices({ frameCount: info.frameCount, fps: info.fps, ...options });
-  return { info, indices, frames: decodeFrames(path, indices, { ...options, width: info.width, height: info.height }) };
+  return {
+    info,
+    indices,
+    frames: decodeFrames(path, indices, { ...options, width: info.width, height: info.height }),
+  };
 }
