@@ -3,3 +3,8 @@ export function tinyModel(
   options?: { seed?: number; dtype?: 'fp32' | 'fp16' },
 ): Promise<{ checkpoint: string; model: string }>;
 export function internlm2Tokenizer(): { json: Record<string, unknown>; config: Record<string, unknown> };
+export function partSourceOf(
+  model: string,
+  part: 'vision_encoder' | 'projector' | 'embed_tokens' | 'decoder_model_merged',
+  dtype?: 'fp32' | 'fp16' | 'q8' | 'q4',
+): { model: string; externalData: { path: string; data: string }[] };

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertCheckpoint, writeSyntheticCheckpoint } from '@ivl/convert';
+import { partSource } from '@ivl/core';
 import { internlm2Tokenizer, internvlQwen2Tokenizer } from '@ivl/test-tokenizers';
 
 export { internlm2Tokenizer };
@@ -44,4 +45,15 @@ export async function tinyModel(preset, { seed = 7, dtype = 'fp32' } = {}) {
     }
   }
   return { checkpoint, model };
+}
+
+/**
+ * The backend source of one part of a converted model, every file as `ivl.json` lists it (paths
+ * on disk): what a store gives `backend.createSession`.
+ * @param {string} model
+ * @param {'vision_encoder' | 'projector' | 'embed_tokens' | 'decoder_model_merged'} part
+ */
+export function partSourceOf(model, part, dtype = 'fp32') {
+  const manifest = JSON.parse(readFileSync(join(model, 'ivl.json'), 'utf8'));
+  return partSource(manifest.files[part][dtype], (file) => join(model, file.path));
 }

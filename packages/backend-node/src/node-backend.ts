@@ -1,4 +1,5 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import {
   type BackendCapabilities,
   type BackendSession,
@@ -174,11 +175,24 @@ export function createNodeBackend(settings: NodeBackendSettings = {}): Inference
           session = await module.InferenceSession.create(source, sessionOptions_);
         else if (source instanceof Uint8Array)
           session = await module.InferenceSession.create(source, sessionOptions_);
-        else {
-          const externalData = (source.externalData ?? []).map((entry) => ({
-            path: entry.path,
-            data: entry.data,
-          }));
+        else if (
+          typeof source.model === 'string' &&
+          (source.externalData ?? []).every(
+            (entry) =>
+              typeof entry.data === 'string' &&
+              resolve(dirname(source.model as string), entry.path) === resolve(entry.data),
+          )
+        ) {
+          // Weights where the graph names them, beside it: onnxruntime reads (and maps) them itself.
+          session = await module.InferenceSession.create(source.model, sessionOptions_);
+        } else {
+          // onnxruntime-node takes external data only as bytes.
+          const externalData = await Promise.all(
+            (source.externalData ?? []).map(async (entry) => ({
+              path: entry.path,
+              data: typeof entry.data === 'string' ? new Uint8Array(await readFile(entry.data)) : entry.data,
+            })),
+          );
           session =
             typeof source.model === 'string'
               ? await module.InferenceSession.create(source.model, { ...sessionOptions_, externalData })

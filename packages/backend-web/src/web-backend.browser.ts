@@ -38,9 +38,13 @@ export default async function run(base: string) {
           (error: Error) => `${error.name}: ${error.message}`,
         );
       // A tiny converted projector, with its output left on the device where the backend can.
-      const projector = await backend.createSession(`${base}projector.onnx`, {
-        deviceOutputs: ['image_embeds'],
-      });
+      const projector = await backend.createSession(
+        {
+          model: `${base}projector.onnx`,
+          externalData: [{ path: 'projector.onnx_data', data: `${base}projector.onnx_data` }],
+        },
+        { deviceOutputs: ['image_embeds'] },
+      );
       const out = (await projector.run({ vision_features: createTensor('float32', [1, 1024, 32], features) }))
         .image_embeds!;
       const location = 'kind' in out ? out.location : 'cpu';

@@ -9,7 +9,10 @@ const fixture = (name: string) =>
 const fixtures = {
   add: fixture('add.onnx'),
   gather: fixture('gather.onnx'),
-  external: fixture('external.onnx'),
+  external: {
+    model: fixture('external.onnx'),
+    externalData: [{ path: 'external.onnx_data', data: fixture('external.onnx_data') }],
+  },
   castHalf: fixture('cast-half.onnx'),
   missing: fixture('missing.onnx'),
 };

@@ -75,10 +75,6 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-function baseName(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
 const KNOWN: ReadonlySet<string> = new Set<TensorDataType>([
   'float32',
   'float16',
@@ -253,14 +249,6 @@ export function createWebBackend(settings: WebBackendSettings = {}): InferenceBa
               data: typeof entry.data === 'string' ? await fetchBytes(entry.data) : entry.data,
             })),
           );
-        } else if (typeof source === 'string') {
-          // An ivl model's weights sit next to it as <name>.onnx_data[_N].
-          const stem = source.replace(/\.onnx$/, '');
-          for (const suffix of ['', '_1', '_2', '_3', '_4', '_5', '_6', '_7']) {
-            const data = await fetchBytes(`${stem}.onnx_data${suffix}`).catch(() => undefined);
-            if (!data) break;
-            externalData.push({ path: baseName(`${stem}.onnx_data${suffix}`), data });
-          }
         }
         session = await module.InferenceSession.create(model, {
           ...sessionOptions,

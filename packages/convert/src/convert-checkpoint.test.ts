@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
@@ -67,7 +68,7 @@ describe.each([
   it('should write ivl.json with the InternVL token ids and the files of DESIGN.md §3', async () => {
     const manifest = JSON.parse(readFileSync(join(model, 'ivl.json'), 'utf8'));
     expect(manifest).toMatchObject({
-      formatVersion: 1,
+      formatVersion: 2,
       family,
       template: 'internvl2_5',
       numImageToken: 256,
@@ -78,7 +79,28 @@ describe.each([
         ? { imgStart: 151665, imgEnd: 151666, imgContext: 151667, imEnd: 151645 }
         : { imgStart: 92544, imgEnd: 92545, imgContext: 92546, imEnd: 92542, bos: 1 },
     );
-    expect(manifest.files.decoder_model_merged).toEqual({ fp32: 'onnx/decoder_model_merged.onnx' });
+    expect(Object.keys(manifest.files.decoder_model_merged)).toEqual(['fp32']);
+    expect(manifest.files.decoder_model_merged.fp32.onnx.path).toBe('onnx/decoder_model_merged.onnx');
+    // Every file in onnx/ is listed exactly once, with its real size and SHA-256.
+    const listed = Object.values(manifest.files).flatMap((byDtype) =>
+      Object.values(byDtype as Record<string, { onnx: unknown; externalData: unknown[] }>).flatMap((part) => [
+        part.onnx,
+        ...part.externalData,
+      ]),
+    ) as { path: string; bytes: number; sha256: string }[];
+    expect(listed.map((file) => file.path).sort()).toEqual(
+      readdirSync(join(model, 'onnx'))
+        .map((name) => `onnx/${name}`)
+        .sort(),
+    );
+    for (const file of listed) {
+      expect(file.bytes).toBe(statSync(join(model, file.path)).size);
+      expect(file.sha256).toBe(
+        createHash('sha256')
+          .update(readFileSync(join(model, file.path)))
+          .digest('hex'),
+      );
+    }
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
@@ -6,6 +7,7 @@ import {
   MODEL_FORMAT_VERSION,
   type ModelManifest,
   type ModelPart,
+  type ModelPartFiles,
 } from '@ivl/core';
 import { openCheckpoint } from './checkpoint/read-checkpoint.js';
 import { buildDecoderGraph } from './graphs/decoder-graph.js';
@@ -141,13 +143,29 @@ export async function convertCheckpoint(
           }),
       ],
     ];
+    const partFiles: Partial<Record<ModelPart, ModelPartFiles>> = {};
     for (const [part, build] of parts) {
       progress(part);
       const sink = createWeightSink(join(temporary, 'onnx'), `${part}${suffix}`, float32ArrayToFloat16);
       try {
         const builder = new GraphBuilder(part, sink, dtype === 'fp16' ? 'float16' : 'float32', quantization);
         await build(builder);
-        await writeFile(join(temporary, 'onnx', `${part}${suffix}.onnx`), builder.build());
+        const graph = builder.build();
+        const name = `${part}${suffix}.onnx`;
+        await writeFile(join(temporary, 'onnx', name), graph);
+        sink.close();
+        partFiles[part] = {
+          onnx: {
+            path: `onnx/${name}`,
+            bytes: graph.byteLength,
+            sha256: createHash('sha256').update(graph).digest('hex'),
+          },
+          externalData: sink.digests().map((file) => ({
+            path: `onnx/${file.name}`,
+            bytes: file.bytes,
+            sha256: file.sha256,
+          })),
+        };
       } finally {
         sink.close();
       }
@@ -177,7 +195,7 @@ export async function convertCheckpoint(
       },
       tokens: { ...tokens, ...(spec.llm.family === 'internlm2' && { bos: 1 }) },
       files: Object.fromEntries(
-        parts.map(([part]) => [part, { [dtype]: `onnx/${part}${suffix}.onnx` }]),
+        parts.map(([part]) => [part, { [dtype]: partFiles[part] }]),
       ) as ModelManifest['files'],
       ...(spec.systemMessage !== undefined && { systemMessage: spec.systemMessage }),
     };

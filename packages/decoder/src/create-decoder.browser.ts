@@ -16,10 +16,15 @@ export default async function run(base: string) {
     const backend = createWebBackend({ device, wasmPaths: `${location.origin}/ort/` });
     try {
       await backend.init();
+      // Each part's weights are in one external-data file beside it (the tiny model's ivl.json lists them).
+      const part = (name: string) => ({
+        model: `${base}${name}.onnx`,
+        externalData: [{ path: `${name}.onnx_data`, data: `${base}${name}.onnx_data` }],
+      });
       const presentNames = [0, 1].flatMap((layer) => [`present.${layer}.key`, `present.${layer}.value`]);
       const decoder = createDecoder({
-        embedSession: await backend.createSession(`${base}embed_tokens.onnx`),
-        decoderSession: await backend.createSession(`${base}decoder_model_merged.onnx`, {
+        embedSession: await backend.createSession(part('embed_tokens')),
+        decoderSession: await backend.createSession(part('decoder_model_merged'), {
           deviceOutputs: presentNames,
         }),
         layers: 2,

@@ -10,7 +10,7 @@ import {
   ShapeMismatchError,
 } from '@ivl/core';
 import { loadCheckpointWeights, ReferenceDecoder, readReferenceConfig } from '@ivl/reference';
-import { tinyModel } from '@ivl/test-models';
+import { partSourceOf, tinyModel } from '@ivl/test-models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDecoder, type Decoder } from './create-decoder.js';
 
@@ -39,8 +39,8 @@ describe.each([
   let manifest: ModelManifest;
   const make = async (maxContextTokens: number) =>
     createDecoder({
-      embedSession: await backend.createSession(join(paths.model, 'onnx/embed_tokens.onnx')),
-      decoderSession: await backend.createSession(join(paths.model, 'onnx/decoder_model_merged.onnx')),
+      embedSession: await backend.createSession(partSourceOf(paths.model, 'embed_tokens')),
+      decoderSession: await backend.createSession(partSourceOf(paths.model, 'decoder_model_merged')),
       layers: manifest.dims.layers,
       kvHeads: manifest.dims.kvHeads,
       headDim: manifest.dims.headDim,

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { createNodeBackend } from '@ivl/backend-node';
 import { createWebBackend } from '@ivl/backend-web';
 import { createTensor, type InferenceBackend, ShapeMismatchError } from '@ivl/core';
@@ -8,7 +7,7 @@ import {
   projectorForward,
   readReferenceConfig,
 } from '@ivl/reference';
-import { tinyModel } from '@ivl/test-models';
+import { partSourceOf, tinyModel } from '@ivl/test-models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pixelShuffle } from './pixel-shuffle.js';
 import { projectEmbeddings } from './project-embeddings.js';
@@ -68,7 +67,7 @@ describe.each([
   afterAll(() => backend.dispose());
 
   it('should match the reference pixel shuffle + mlp1 within 1e-4', async () => {
-    const session = await backend.createSession(join(paths.model, 'onnx/projector.onnx'));
+    const session = await backend.createSession(partSourceOf(paths.model, 'projector'));
     const features = createTensor('float32', [2, 1024, 32], seeded(2 * 1024 * 32, 4));
     const embeds = await projectEmbeddings(session, features);
     expect(embeds.dims).toEqual([2, 256, 64]);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNodeBackend } from '@ivl/backend-node';
 import { convertCheckpoint, writeSyntheticCheckpoint } from '@ivl/convert';
-import { createTensor } from '@ivl/core';
+import { createTensor, partSource } from '@ivl/core';
 import { internvlQwen2Tokenizer } from '@ivl/test-tokenizers';
 import { createRuntime } from '../dist/node/index.js';
 
@@ -111,7 +111,9 @@ const C = m.visionHidden;
 const T = 1025;
 const visionFlops = 2 * 24 * T * (12 * C * C + 2 * T * C) + 2 * 1024 * C * 588;
 const vision = runtime.backend;
-const session = await vision.createSession(join(modelDir, runtime.manifest.files.vision_encoder[DTYPE]));
+const session = await vision.createSession(
+  partSource(runtime.manifest.files.vision_encoder[DTYPE], (file) => join(modelDir, file.path)),
+);
 const pixels = createTensor(
   'float32',
   [1, 3, 448, 448],

@@ -1,26 +1,32 @@
 import {
   type BackendSession,
   type InferenceBackend,
-  MODEL_FORMAT_VERSION,
   type ModelDtype,
   ModelLoadError,
   type ModelManifest,
   type ModelPart,
+  partBytes,
   throwIfAborted,
 } from '@ivl/core';
 import { createDecoder, type Decoder } from '@ivl/decoder';
 import { type ConversationTemplate, createTokenizer, getTemplate, type IvlTokenizer } from '@ivl/prompt';
 import { fromGenerationConfig, type GenerationDefaults } from '@ivl/sampling';
+import { parseManifest } from './manifest-schema.js';
 import type { ModelStore } from './model-store.js';
 
-/** Load progress: one event per model file as its session becomes ready. */
+/**
+ * Load progress, in bytes of every file of the model (graphs and external weights, as `ivl.json`
+ * lists them): as they download (from a URL) and as each part's session becomes ready.
+ */
 export interface LoadProgressEvent {
   readonly type: 'load';
+  /** The part's `.onnx` file. */
   readonly file: string;
-  /** Bytes of this file and its external weights, when known. */
-  readonly bytes: number | undefined;
+  /** Bytes of this part's files. */
+  readonly bytes: number;
   readonly loadedBytes: number;
-  readonly totalBytes: number | undefined;
+  readonly totalBytes: number;
+  /** Parts whose sessions are ready. */
   readonly loadedFiles: number;
   readonly fileCount: number;
 }
@@ -82,21 +88,14 @@ export async function loadModel(
   backend: InferenceBackend,
   options: LoadModelOptions = {},
 ): Promise<LoadedModel> {
-  const manifest = (await readJson(store, 'ivl.json', true)) as unknown as ModelManifest;
-  if (manifest.formatVersion !== MODEL_FORMAT_VERSION) {
-    throw new ModelLoadError({
-      path: `${store.location}/ivl.json`,
-      message:
-        `${store.location} was converted for model format ${manifest.formatVersion ?? 'unknown'}, but this ivl reads format ${MODEL_FORMAT_VERSION}. ` +
-        'Convert the checkpoint again with this version (`ivl convert --force`).',
-    });
-  }
+  const manifest = parseManifest(await readJson(store, 'ivl.json', true), store.location);
   const available = manifest.files.decoder_model_merged ?? {};
-  const dtype = options.dtype ?? (['fp32', 'fp16', 'q8', 'q4'] as ModelDtype[]).find((d) => d in available);
+  const has = (['fp32', 'fp16', 'q8', 'q4'] as ModelDtype[]).filter((d) => available[d] !== undefined);
+  const dtype = options.dtype ?? has[0];
   if (!dtype || PARTS.some((part) => !manifest.files[part]?.[dtype])) {
     throw new ModelLoadError({
       path: `${store.location}/ivl.json`,
-      message: `${store.location} has no complete ${options.dtype ?? 'set of'} weights. Available: ${Object.keys(available).join(', ') || 'none'}.`,
+      message: `${store.location} has no complete ${options.dtype ?? 'set of'} weights. Available: ${has.join(', ') || 'none'}.`,
     });
   }
   const tokenizerJson = await readJson(store, 'tokenizer.json', true);
@@ -107,17 +106,23 @@ export async function loadModel(
   const template = getTemplate(manifest.template);
 
   const files = PARTS.map((part) => manifest.files[part][dtype]!);
-  const sizes = store.sizeOf
-    ? await Promise.all(files.map((file) => store.sizeOf!(file)))
-    : files.map(() => undefined);
-  const totalBytes = sizes.every((size) => size !== undefined)
-    ? sizes.reduce((a, b) => a! + b!, 0)
-    : undefined;
+  const sizes = files.map(partBytes);
+  const totalBytes = sizes.reduce((a, b) => a + b, 0);
   const sessions: Partial<Record<ModelPart, BackendSession>> = {};
-  let loadedBytes = 0;
+  let doneBytes = 0;
   try {
     for (const [index, part] of PARTS.entries()) {
       throwIfAborted(options.signal);
+      const event = (partLoaded: number, loadedFiles: number) =>
+        options.onProgress?.({
+          type: 'load',
+          file: files[index]!.onnx.path,
+          bytes: sizes[index]!,
+          loadedBytes: doneBytes + partLoaded,
+          totalBytes,
+          loadedFiles,
+          fileCount: PARTS.length,
+        });
       const deviceOutputs =
         part === 'decoder_model_merged' && backend.capabilities.deviceResidentOutputs
           ? Array.from({ length: manifest.dims.layers }, (_, layer) => [
@@ -125,20 +130,16 @@ export async function loadModel(
               `present.${layer}.value`,
             ]).flat()
           : undefined;
-      sessions[part] = await backend.createSession(await store.modelSource(files[index]!), {
+      const source = await store.partSource(files[index]!, {
+        onBytes: (bytes) => event(bytes, index),
+        ...(options.signal && { signal: options.signal }),
+      });
+      sessions[part] = await backend.createSession(source, {
         ...(deviceOutputs && { deviceOutputs }),
         signal: options.signal,
       });
-      loadedBytes += sizes[index] ?? 0;
-      options.onProgress?.({
-        type: 'load',
-        file: files[index]!,
-        bytes: sizes[index],
-        loadedBytes,
-        totalBytes,
-        loadedFiles: index + 1,
-        fileCount: PARTS.length,
-      });
+      doneBytes += sizes[index]!;
+      event(0, index + 1);
     }
   } catch (error) {
     await Promise.all(Object.values(sessions).map((session) => session.dispose()));

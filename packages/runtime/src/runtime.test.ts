@@ -11,6 +11,7 @@ import {
   ImageDecodeError,
   type InferenceBackend,
   ModelLoadError,
+  type ModelPart,
 } from '@ivl/core';
 import { createDecoder } from '@ivl/decoder';
 import { projectEmbeddings } from '@ivl/projector';
@@ -24,7 +25,7 @@ import {
   readReferenceConfig,
   visionForward,
 } from '@ivl/reference';
-import { tinyModel } from '@ivl/test-models';
+import { partSourceOf, tinyModel } from '@ivl/test-models';
 import { tileImage } from '@ivl/tiling';
 import { encodeImages } from '@ivl/vision-encoder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,7 +85,7 @@ describe.each([
       // By hand, from the stage packages.
       const backend = runtime.backend;
       const manifest = runtime.manifest;
-      const session = (part: string) => backend.createSession(join(paths.model, 'onnx', `${part}.onnx`));
+      const session = (part: ModelPart) => backend.createSession(partSourceOf(paths.model, part));
       const tiled = tileImage(image, { maxTiles: 1 });
       const features = await encodeImages(await session('vision_encoder'), tiled.pixelValues);
       const embeds = await projectEmbeddings(await session('projector'), features);
@@ -307,7 +308,7 @@ describe('runtime on tiny-qwen2 (node cpu)', () => {
       manifest.formatVersion = 99;
     });
     await expect(createRuntime({ model: old, backend: createNodeBackend() })).rejects.toThrow(
-      /converted for model format 99, but this ivl reads format 1\. Convert the checkpoint again/,
+      /converted for model format 99, but this ivl reads format 2\. Convert the checkpoint again/,
     );
     const unreadable = await runtime
       .chat([

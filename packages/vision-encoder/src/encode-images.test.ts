@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { createNodeBackend } from '@ivl/backend-node';
 import { createWebBackend } from '@ivl/backend-web';
 import {
@@ -11,7 +10,7 @@ import {
   ShapeMismatchError,
 } from '@ivl/core';
 import { loadCheckpointWeights, readReferenceConfig, visionForward } from '@ivl/reference';
-import { tinyModel } from '@ivl/test-models';
+import { partSourceOf, tinyModel } from '@ivl/test-models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeImages } from './encode-images.js';
 
@@ -47,7 +46,7 @@ describe.each([
   afterAll(() => backend.dispose());
 
   it('should give the same features in micro-batches as in one batch, and match the reference', async () => {
-    const session = await backend.createSession(join(paths.model, 'onnx/vision_encoder.onnx'));
+    const session = await backend.createSession(partSourceOf(paths.model, 'vision_encoder'));
     const pixelValues = createTensor('float32', [3, 3, 448, 448], seededPixels(3 * plane, 5));
     const progress: number[] = [];
     const whole = await encodeImages(session, pixelValues, { microBatchSize: 3 });
@@ -73,7 +72,7 @@ describe.each([
   });
 
   it('should convert float16 pixel values for a float32 model exactly', async () => {
-    const session = await backend.createSession(join(paths.model, 'onnx/vision_encoder.onnx'));
+    const session = await backend.createSession(partSourceOf(paths.model, 'vision_encoder'));
     const half = float32ArrayToFloat16(seededPixels(plane, 9));
     const fromHalf = await encodeImages(session, createTensor('float16', [1, 3, 448, 448], half));
     const fromFloat = await encodeImages(
@@ -84,7 +83,7 @@ describe.each([
   });
 
   it('should refuse bad input and stop when aborted', async () => {
-    const session = await backend.createSession(join(paths.model, 'onnx/vision_encoder.onnx'));
+    const session = await backend.createSession(partSourceOf(paths.model, 'vision_encoder'));
     await expect(encodeImages(session, createTensor('float32', [1, 4, 448, 448]))).rejects.toThrow(
       ShapeMismatchError,
     );

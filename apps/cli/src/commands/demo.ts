@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { convertCheckpoint, writeSyntheticCheckpoint } from '@ivl/convert';
+import { VERSION as CONVERTER_VERSION, convertCheckpoint, writeSyntheticCheckpoint } from '@ivl/convert';
+import { MODEL_FORMAT_VERSION } from '@ivl/core';
 import { internvlQwen2Tokenizer } from '@ivl/test-tokenizers';
 import { answer, type Output, openRuntime } from './chat.js';
 
@@ -21,7 +21,10 @@ export interface DemoCommandOptions {
  */
 export async function demoCommand(options: DemoCommandOptions, output: Output): Promise<void> {
   const model = join(options.cache, 'tiny-qwen2-ivl');
-  if (!existsSync(join(model, 'ivl.json'))) {
+  // What made the cached model: another converter or model format makes it again.
+  const stamp = JSON.stringify({ format: MODEL_FORMAT_VERSION, converter: CONVERTER_VERSION, seed: 1 });
+  const made = await readFile(join(options.cache, 'tiny-qwen2-made-by.json'), 'utf8').catch(() => undefined);
+  if (made !== stamp) {
     const checkpoint = join(options.cache, 'tiny-qwen2-hf');
     output.error(
       `making a small synthetic InternVL2.5 checkpoint (Qwen2 + InternViT-300M layout) in ${checkpoint} …`,
@@ -32,6 +35,7 @@ export async function demoCommand(options: DemoCommandOptions, output: Output): 
     });
     const result = await convertCheckpoint(checkpoint, model, { overwrite: true });
     await rm(checkpoint, { recursive: true, force: true });
+    await writeFile(join(options.cache, 'tiny-qwen2-made-by.json'), stamp);
     output.error(`converted to ${model} in ${(result.elapsedMs / 1000).toFixed(1)} s`);
   }
   output.line('NOTE: this demo model has RANDOM weights (a synthetic checkpoint), so its answer is noise.');

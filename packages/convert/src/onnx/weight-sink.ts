@@ -1,3 +1,4 @@
+import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -15,7 +16,10 @@ export interface WeightSink {
   /** Bytes written so far, over all files. */
   readonly bytesWritten: number;
   readonly files: readonly string[];
+  /** Closes the current file. */
   close(): void;
+  /** Each file's name, size and SHA-256, hashed as it was written (after `close`). */
+  digests(): { readonly name: string; readonly bytes: number; readonly sha256: string }[];
 }
 
 /** Browsers cannot fetch or hold single files of 2 GiB or more. */
@@ -31,6 +35,7 @@ export function createWeightSink(
   toHalf: (values: Float32Array) => Uint16Array,
 ): WeightSink {
   const files: string[] = [];
+  const hashes: { hash: Hash; bytes: number }[] = [];
   let fd = -1;
   let offset = 0;
   let total = 0;
@@ -38,6 +43,7 @@ export function createWeightSink(
     if (fd !== -1) closeSync(fd);
     const name = `${baseName}.onnx_data${files.length === 0 ? '' : `_${files.length}`}`;
     files.push(name);
+    hashes.push({ hash: createHash('sha256'), bytes: 0 });
     fd = openSync(join(directory, name), 'w');
     offset = 0;
   };
@@ -53,10 +59,16 @@ export function createWeightSink(
           : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       if (fd === -1 || offset + bytes.length > MAX_DATA_FILE_BYTES) openNext();
       const padding = (64 - (offset % 64)) % 64;
-      if (padding) writeSync(fd, new Uint8Array(padding));
+      const digest = hashes.at(-1)!;
+      if (padding) {
+        writeSync(fd, new Uint8Array(padding));
+        digest.hash.update(new Uint8Array(padding));
+      }
       offset += padding;
       let written = 0;
       while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+      digest.hash.update(bytes);
+      digest.bytes += padding + bytes.length;
       const stored = { location: files.at(-1)!, offset, length: bytes.length };
       offset += bytes.length;
       total += bytes.length + padding;
@@ -65,6 +77,13 @@ export function createWeightSink(
     close() {
       if (fd !== -1) closeSync(fd);
       fd = -1;
+    },
+    digests() {
+      return hashes.map(({ hash, bytes }, index) => ({
+        name: files[index]!,
+        bytes,
+        sha256: hash.copy().digest('hex'),
+      }));
     },
   };
 }

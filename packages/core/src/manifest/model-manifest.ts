@@ -1,5 +1,8 @@
-/** Version of the `ivl.json` layout this code reads and writes. */
-export const MODEL_FORMAT_VERSION = 1;
+/**
+ * Version of the `ivl.json` layout this code reads and writes. 2: every file of a part is listed
+ * with its size and SHA-256 (1 named only the `.onnx` file).
+ */
+export const MODEL_FORMAT_VERSION = 2;
 
 /** LLM family of an InternVL checkpoint. */
 export type LlmFamily = 'qwen2' | 'internlm2';
@@ -13,8 +16,25 @@ export type ModelDtype = 'fp32' | 'fp16' | 'q8' | 'q4';
 /** The parts of an ivl model directory, each an ONNX file under `onnx/`. */
 export type ModelPart = 'vision_encoder' | 'projector' | 'embed_tokens' | 'decoder_model_merged';
 
+/** One file of a model directory. */
+export interface ModelFile {
+  /** Relative to the model directory, `/`-separated, never leaving it. */
+  readonly path: string;
+  readonly bytes: number;
+  /** Lower-case hex SHA-256 of the file's bytes. */
+  readonly sha256: string;
+}
+
+/** The files of one part in one dtype: the graph and the external-data files its weights are in. */
+export interface ModelPartFiles {
+  readonly onnx: ModelFile;
+  /** In the order the converter wrote them; the graph names each by its path relative to the `.onnx`. */
+  readonly externalData: readonly ModelFile[];
+}
+
 /**
- * `ivl.json`: what the converter writes next to the ONNX files and the runtime reads first.
+ * `ivl.json`: what the converter writes next to the ONNX files and the runtime reads first. It is
+ * the only source of file names, sizes and hashes for stores, backends, progress and caches.
  */
 export interface ModelManifest {
   readonly formatVersion: number;
@@ -45,6 +65,32 @@ export interface ModelManifest {
   };
   /** The checkpoint's own system message, when its config sets one (else the template's). */
   readonly systemMessage?: string;
-  /** The ONNX file of each part per dtype, relative to the model directory. */
-  readonly files: Readonly<Record<ModelPart, Partial<Record<ModelDtype, string>>>>;
+  /** The files of each part per dtype. */
+  readonly files: Readonly<Record<ModelPart, Partial<Record<ModelDtype, ModelPartFiles>>>>;
+}
+
+/** Bytes of all files of a part. */
+export function partBytes(files: ModelPartFiles): number {
+  return files.externalData.reduce((sum, file) => sum + file.bytes, files.onnx.bytes);
+}
+
+/**
+ * The backend source of a part, each file located by `locate(path)` (a path on disk, a URL, or
+ * its bytes): the graph, and its external data under the names the graph gives them (paths
+ * relative to the `.onnx` file's folder).
+ */
+export function partSource<T extends string | Uint8Array>(
+  files: ModelPartFiles,
+  locate: (file: ModelFile) => T,
+): { readonly model: T; readonly externalData: readonly { readonly path: string; readonly data: T }[] } {
+  const folder = files.onnx.path.includes('/')
+    ? files.onnx.path.slice(0, files.onnx.path.lastIndexOf('/') + 1)
+    : '';
+  return {
+    model: locate(files.onnx),
+    externalData: files.externalData.map((file) => ({
+      path: file.path.startsWith(folder) ? file.path.slice(folder.length) : file.path,
+      data: locate(file),
+    })),
+  };
 }

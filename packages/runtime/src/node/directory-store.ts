@@ -1,26 +1,39 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import type { ModelStore } from '../model-store.js';
+import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { ModelLoadError, partSource } from '@ivl/core';
+import { type ModelStore, sizeMismatch } from '../model-store.js';
 
-/** A model store over a directory on disk. */
+/**
+ * A model store over a directory on disk. The backend reads the files itself, by path; each one
+ * is checked first to lie inside the directory and to have the manifest's size.
+ */
 export function modelStoreFromDirectory(directory: string): ModelStore {
+  const root = resolve(directory);
+  const inside = (file: string) => {
+    const path = resolve(root, file);
+    const rel = relative(root, path);
+    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+      throw new ModelLoadError({
+        path,
+        message: `${file} points outside the model directory ${root}. An ivl.json names files inside its own directory only.`,
+      });
+    }
+    return path;
+  };
   return {
     location: directory,
     async readText(file) {
-      return readFile(join(directory, file), 'utf8').catch(() => undefined);
+      return readFile(inside(file), 'utf8').catch(() => undefined);
     },
-    modelSource: (file) => join(directory, file),
-    async sizeOf(file) {
-      const path = join(directory, file);
-      const base = path
-        .split('/')
-        .pop()!
-        .replace(/\.onnx$/, '');
-      const names = await readdir(dirname(path)).catch(() => [] as string[]);
-      let total = 0;
-      for (const name of names.filter((n) => n === `${base}.onnx` || n.startsWith(`${base}.onnx_data`)))
-        total += (await stat(join(dirname(path), name))).size;
-      return total || undefined;
+    async partSource(files) {
+      for (const file of [files.onnx, ...files.externalData]) {
+        const size = await stat(inside(file.path)).then(
+          (info) => (info.isFile() ? info.size : undefined),
+          () => undefined,
+        );
+        if (size !== file.bytes) throw sizeMismatch(directory, file, size);
+      }
+      return partSource(files, (file) => join(root, file.path));
     },
   };
 }
