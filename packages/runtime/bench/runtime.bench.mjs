@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNodeBackend } from '@ivl/backend-node';
 import { convertCheckpoint, writeSyntheticCheckpoint } from '@ivl/convert';
-import { createTensor, partSource } from '@ivl/core';
+import { createTensor, MODEL_FORMAT_VERSION, partSource } from '@ivl/core';
 import { internvlQwen2Tokenizer } from '@ivl/test-tokenizers';
 import { createRuntime } from '../dist/node/index.js';
 
@@ -18,10 +18,8 @@ const THREADS = Number(process.env.IVL_BENCH_THREADS ?? 2);
 // IVL_BENCH_DTYPE=fp32 (default), fp16, q8 or q4.
 const DTYPE = process.env.IVL_BENCH_DTYPE ?? 'fp32';
 const checkpoint = join(tmpdir(), 'ivl-bench-internvl2_5-1b-hf');
-const modelDir = join(
-  tmpdir(),
-  DTYPE === 'fp32' ? 'ivl-bench-internvl2_5-1b-ivl' : `ivl-bench-internvl2_5-1b-${DTYPE}-ivl`,
-);
+// Named for the model format too: a directory an older converter wrote is not reused.
+const modelDir = join(tmpdir(), `ivl-bench-internvl2_5-1b-${DTYPE}-f${MODEL_FORMAT_VERSION}-ivl`);
 if (!existsSync(join(modelDir, 'ivl.json'))) {
   console.log(`making the synthetic InternVL2.5-1B checkpoint and converting it to ${DTYPE} (once)…`);
   if (!existsSync(join(checkpoint, 'config.json'))) {
