@@ -34,7 +34,15 @@ const started = performance.now();
 for (let chat = 1; chat <= CHATS; chat++) {
   await runtime
     .chat(
-      [{ role: 'user', content: [{ type: 'image', image: image(chat), maxTiles: 1 }, { type: 'text', text: 'What is it?' }] }],
+      [
+        {
+          role: 'user',
+          content: [
+            { type: 'image', image: image(chat), maxTiles: 1 },
+            { type: 'text', text: 'What is it?' },
+          ],
+        },
+      ],
       { maxNewTokens: 4 },
     )
     .result();
@@ -42,9 +50,12 @@ for (let chat = 1; chat <= CHATS; chat++) {
 }
 const seconds = (performance.now() - started) / 1000;
 await runtime.dispose();
-console.log(`soak: ${CHATS} chats with fresh images in ${seconds.toFixed(0)} s (media cache ${CACHE_MB} MiB, gc ${globalThis.gc ? 'on' : 'off'})`);
+console.log(
+  `soak: ${CHATS} chats with fresh images in ${seconds.toFixed(0)} s (media cache ${CACHE_MB} MiB, gc ${globalThis.gc ? 'on' : 'off'})`,
+);
 console.log(`media cache: ${runtime.stats.mediaCacheMisses} misses, ${runtime.stats.mediaCacheHits} hits`);
-for (const [chat, mb] of series) console.log(`  after ${String(chat).padStart(5)} chats: RSS ${mb.toFixed(1)} MiB`);
+for (const [chat, mb] of series)
+  console.log(`  after ${String(chat).padStart(5)} chats: RSS ${mb.toFixed(1)} MiB`);
 const warm = series.find(([chat]) => chat >= 200) ?? series[0];
 const last = series.at(-1);
 console.log(
