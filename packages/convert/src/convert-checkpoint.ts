@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
+  AbortedError,
   CheckpointError,
   float32ArrayToFloat16,
   MODEL_FORMAT_VERSION,
@@ -15,6 +16,7 @@ import { buildEmbedTokensGraph, buildProjectorGraph } from './graphs/projector-g
 import { buildVisionEncoderGraph } from './graphs/vision-encoder-graph.js';
 import { GraphBuilder } from './onnx/graph-builder.js';
 import { createWeightSink } from './onnx/weight-sink.js';
+import { checkOutputDirectory, removeStaleTemporaries, temporaryName } from './output-directory.js';
 import { buildTokenizerJson } from './tokenizer/build-tokenizer-json.js';
 
 /** Options of {@link convertCheckpoint}. */
@@ -55,8 +57,17 @@ const COPIED_FILES = [
 
 function tokenIds(tokenizer: Record<string, unknown>, path: string) {
   const ids: Record<string, number> = {};
+  const list = tokenizer.added_tokens;
+  if (!Array.isArray(list)) {
+    throw new CheckpointError({
+      path,
+      message: `${path} has no added_tokens list; a tokenizer.json of an InternVL checkpoint lists <img>, </img> and <IMG_CONTEXT> there.`,
+    });
+  }
   const added = new Map<string, number>(
-    (tokenizer.added_tokens as { content: string; id: number }[]).map((t) => [t.content, t.id]),
+    (list as { content?: unknown; id?: unknown }[])
+      .filter((t) => typeof t?.content === 'string' && typeof t.id === 'number')
+      .map((t) => [t.content as string, t.id as number]),
   );
   for (const [key, content] of Object.entries(INTERNVL_TOKENS)) {
     const id = added.get(content);
@@ -76,9 +87,13 @@ function tokenIds(tokenizer: Record<string, unknown>, path: string) {
  * (DESIGN.md §3): `onnx/vision_encoder`, `projector`, `embed_tokens`, `decoder_model_merged`
  * (+ `.onnx_data` external weights, each file ≤ 2 GB), `ivl.json`, config and tokenizer files.
  * Tensors are read one at a time and written straight to disk. Everything is written to a
- * temporary directory that is renamed into place only when complete.
+ * temporary directory that is renamed into place only when complete; temporary folders that
+ * killed conversions into the same place left behind are removed first.
  *
  * @throws {CheckpointError} for malformed checkpoints (naming the file and tensor)
+ * @throws {InvalidArgumentError} before any work, for an output that is, holds or lies inside the
+ *   checkpoint, or an existing folder that is not an earlier output
+ * @throws {AbortedError} when `signal` aborts
  */
 export async function convertCheckpoint(
   checkpointDirectory: string,
@@ -87,25 +102,20 @@ export async function convertCheckpoint(
 ): Promise<ConvertResult> {
   const started = performance.now();
   const { dtype = 'fp32', overwrite = false, onProgress, signal } = options;
+  const throwIfAborted = () => {
+    if (signal?.aborted)
+      throw new AbortedError({ message: 'The conversion was aborted.', cause: signal.reason });
+  };
+  throwIfAborted();
+  const outputExists = await checkOutputDirectory(checkpointDirectory, outputDirectory, overwrite);
   const checkpoint = await openCheckpoint(checkpointDirectory);
   const { spec } = checkpoint;
-  const outputExists = await stat(outputDirectory).then(
-    () => true,
-    () => false,
-  );
-  if (outputExists && !overwrite) {
-    throw new CheckpointError({
-      path: outputDirectory,
-      message: `${outputDirectory} already exists. Pass overwrite: true (--force) to replace it.`,
-    });
-  }
   const tokenizer = await buildTokenizerJson(checkpointDirectory);
   const tokens = tokenIds(tokenizer, join(checkpointDirectory, 'tokenizer.json'));
 
-  const temporary = join(
-    dirname(outputDirectory),
-    `.${basename(outputDirectory)}.tmp-${process.pid}-${Date.now()}`,
-  );
+  await mkdir(dirname(outputDirectory), { recursive: true });
+  await removeStaleTemporaries(dirname(outputDirectory), basename(outputDirectory));
+  const temporary = temporaryName(outputDirectory);
   await mkdir(join(temporary, 'onnx'), { recursive: true });
   const suffix = dtype === 'fp32' ? '' : `_${dtype}`;
   const quantization =
@@ -119,7 +129,7 @@ export async function convertCheckpoint(
   const progress = (stage: string) => onProgress?.({ stage, fraction: Math.min(1, done / totalWork) });
   let manifest: ModelManifest;
   const read = async (name: string) => {
-    if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+    throwIfAborted();
     return checkpoint.read(name);
   };
   try {
@@ -200,8 +210,16 @@ export async function convertCheckpoint(
       ...(spec.systemMessage !== undefined && { systemMessage: spec.systemMessage }),
     };
     await writeFile(join(temporary, 'ivl.json'), JSON.stringify(manifest, null, 2));
-    if (outputExists) await rm(outputDirectory, { recursive: true, force: true });
-    await rename(temporary, outputDirectory);
+    throwIfAborted();
+    if (outputExists) {
+      // The earlier output moves aside first, so that a crash here leaves one complete copy.
+      const previous = temporaryName(outputDirectory);
+      await rename(outputDirectory, previous);
+      await rename(temporary, outputDirectory);
+      await rm(previous, { recursive: true, force: true });
+    } else {
+      await rename(temporary, outputDirectory);
+    }
   } catch (error) {
     await rm(temporary, { recursive: true, force: true });
     throw error;

@@ -5,6 +5,7 @@ export { openCheckpoint } from './checkpoint/read-checkpoint.js';
 export { expectedTensors } from './checkpoint/tensor-names.js';
 export type { ConvertOptions, ConvertResult } from './convert-checkpoint.js';
 export { convertCheckpoint } from './convert-checkpoint.js';
+export { removeStaleTemporaries } from './output-directory.js';
 export type { SafetensorsEntry, SafetensorsFile } from './safetensors/safetensors-file.js';
 export { openSafetensors, readTensorAsFloat32 } from './safetensors/safetensors-file.js';
 export { writeSafetensors } from './safetensors/write-safetensors.js';

@@ -7,6 +7,7 @@ import {
   type SafetensorsEntry,
 } from '../safetensors/safetensors-file.js';
 import { type ModelSpec, parseInternVLConfig } from './internvl-config.js';
+import { readJsonObject } from './read-json-object.js';
 import { expectedTensors } from './tensor-names.js';
 
 /** An opened Hugging Face InternVL checkpoint: its config and lazily readable tensors. */
@@ -20,23 +21,11 @@ export interface Checkpoint {
   read(name: string): Promise<Float32Array>;
 }
 
-async function readJson(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new CheckpointError({
-      path,
-      message: `Missing ${path}: a Hugging Face checkpoint directory has a config.json and safetensors weights.`,
-      cause: error,
-    });
-  }
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch (error) {
-    throw new CheckpointError({ path, message: `${path} is not valid JSON.`, cause: error });
-  }
-}
+const readJson = (path: string) =>
+  readJsonObject(
+    path,
+    `Missing ${path}: a Hugging Face checkpoint directory has a config.json and safetensors weights.`,
+  );
 
 /**
  * Opens a checkpoint directory: `config.json`, and `model.safetensors` or the shards listed in
@@ -58,6 +47,20 @@ export async function openCheckpoint(directory: string): Promise<Checkpoint> {
     files = [...new Set(Object.values(index.weight_map ?? {}))];
   } catch {
     files = ['model.safetensors'];
+  }
+  for (const file of files) {
+    if (
+      typeof file !== 'string' ||
+      file.includes('/') ||
+      file.includes('\\') ||
+      file === '..' ||
+      file === ''
+    ) {
+      throw new CheckpointError({
+        path: indexPath,
+        message: `${indexPath} names a shard ${JSON.stringify(file)}; shards are files beside it (a plain file name).`,
+      });
+    }
   }
   const entries = new Map<string, SafetensorsEntry>();
   for (const file of files) {

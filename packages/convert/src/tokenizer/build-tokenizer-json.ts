@@ -1,6 +1,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError } from '@ivl/core';
+import { readJsonObject } from '../checkpoint/read-json-object.js';
 import { parseSentencePieceModel, sentencePieceToTokenizerJson } from './sentencepiece-model.js';
 
 const QWEN2_SPLIT_PATTERN =
@@ -13,13 +14,7 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-async function readJson(path: string): Promise<Record<string, unknown>> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    throw new CheckpointError({ path, message: `${path} is missing or not valid JSON.`, cause: error });
-  }
-}
+const readJson = (path: string) => readJsonObject(path, `Missing ${path}.`);
 
 /**
  * The checkpoint's tokenizer as a `tokenizer.json`: taken as is when the checkpoint has one;

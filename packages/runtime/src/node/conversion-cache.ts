@@ -67,6 +67,8 @@ export async function convertedCheckpoint(
     () => false,
   );
   if (ready) return target;
+  // Conversions killed in this cache (under any key) left temporary folders: their processes are gone.
+  await convert.removeStaleTemporaries(options.cacheDirectory);
   await convert.convertCheckpoint(checkpoint, target, {
     dtype: options.dtype,
     overwrite: true,
