@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { main } from '../dist/main.js';
+import { runCli } from '../dist/cli-process.js';
 
-process.exitCode = await main(process.argv);
+process.exitCode = await runCli(process.argv);

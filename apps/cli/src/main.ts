@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { IvlError } from '@ivl/core';
 import { Command, InvalidArgumentError as CommanderArgumentError } from 'commander';
 import { chatCommand, type Output } from './commands/chat.js';
 import { convertCommand } from './commands/convert.js';
 import { demoCommand } from './commands/demo.js';
 import { tilesCommand } from './commands/tiles.js';
+import { reportError } from './report-error.js';
 
 // src/main.ts and dist/main.js both sit one level below the package root.
 const SAMPLE_IMAGE = fileURLToPath(new URL('../assets/sample.jpg', import.meta.url));
@@ -29,14 +29,23 @@ const consoleOutput: Output = {
   error: (text) => console.error(text),
 };
 
-/** Runs the `ivl` command line; returns the exit code. */
+/** How {@link main} is run: by the `ivl` process (signals), or by a test. */
+export interface MainSettings {
+  /** Aborts the running command (Ctrl-C, or stdout's reader gone). */
+  readonly signal?: AbortSignal;
+}
+
+/** Runs the `ivl` command line; returns the exit code. Errors are reported, never thrown. */
 export async function main(
   argv: readonly string[],
   print: (line: string) => void = console.log,
   output: Output = consoleOutput,
+  settings: MainSettings = {},
 ): Promise<number> {
+  const { signal } = settings;
   const program = new Command('ivl')
     .description('InternVL 2.5 in JavaScript: tiles, conversion, chat.')
+    .option('--verbose', 'print the stack (and causes) of an error')
     .showHelpAfterError()
     .exitOverride();
 
@@ -68,7 +77,7 @@ export async function main(
     )
     .option('-f, --force', 'replace an existing output directory')
     .action((checkpoint: string, out: string, options) =>
-      convertCommand(checkpoint, out, { ...options, progress: process.stderr.isTTY }, print),
+      convertCommand(checkpoint, out, { ...options, progress: process.stderr.isTTY, signal }, print, output),
     );
 
   program
@@ -92,7 +101,7 @@ export async function main(
       '--dtype <dtype>',
       'which converted weights to load (fp32, fp16, q8, q4); converts to it if needed',
     )
-    .action((question: string | undefined, options) => chatCommand(question, options, output));
+    .action((question: string | undefined, options) => chatCommand(question, { ...options, signal }, output));
 
   program
     .command('demo')
@@ -103,7 +112,7 @@ export async function main(
     .option('-i, --image <file>', 'another image')
     .option('--question <text>', 'the question', 'Describe the image.')
     .option('--max-new-tokens <n>', 'most tokens to generate', integer, 24)
-    .action((options) => demoCommand({ ...options, sampleImage: SAMPLE_IMAGE }, output));
+    .action((options) => demoCommand({ ...options, sampleImage: SAMPLE_IMAGE, signal }, output));
 
   try {
     await program.parseAsync([...argv]);
@@ -111,10 +120,8 @@ export async function main(
   } catch (error) {
     if (error instanceof Error && 'exitCode' in error && typeof error.exitCode === 'number')
       return error.exitCode;
-    if (IvlError.isInstance(error)) {
-      console.error(`ivl: ${error.name}: ${error.message}`);
-      return 1;
-    }
-    throw error;
+    const report = reportError(error, { verbose: program.opts().verbose === true, signal });
+    for (const line of report.lines) output.error(line);
+    return report.exitCode;
   }
 }

@@ -1,8 +1,8 @@
-import { createInterface } from 'node:readline/promises';
+import { createInterface } from 'node:readline';
 import { createNodeBackend, type NodeDevice } from '@ivl/backend-node';
 import type { ChatMessage, ChatOptions, ContentPart, Runtime } from '@ivl/runtime';
 import { createRuntime } from '@ivl/runtime/node';
-import cliProgress from 'cli-progress';
+import { createProgress } from '../progress.js';
 
 export interface ChatCommandOptions {
   readonly model: string;
@@ -19,6 +19,8 @@ export interface ChatCommandOptions {
   readonly device: string;
   readonly threads?: number;
   readonly dtype?: 'fp32' | 'fp16' | 'q8' | 'q4';
+  /** Stops loading or the answer (Ctrl-C). */
+  readonly signal?: AbortSignal;
 }
 
 export interface Output {
@@ -27,39 +29,34 @@ export interface Output {
   error(text: string): void;
 }
 
-/** Loads a model with progress on stderr (a bar on a terminal). */
+/** Loads a model with progress on stderr (a bar on a terminal, lines elsewhere). */
 export async function openRuntime(
   model: string,
   device: string,
   threads: number | undefined,
   output: Output,
   dtype?: 'fp32' | 'fp16' | 'q8' | 'q4',
+  signal?: AbortSignal,
 ): Promise<Runtime> {
-  const bar = process.stderr.isTTY
-    ? new cliProgress.SingleBar(
-        { format: 'loading [{bar}] {percentage}% {stage}', stream: process.stderr },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
-  bar?.start(100, 0, { stage: '' });
+  const progress = createProgress('loading', output);
   try {
     const runtime = await createRuntime({
       model,
       backend: createNodeBackend({ device: device.split(',') as NodeDevice[], ...(threads && { threads }) }),
       ...(dtype && { dtype }),
+      ...(signal && { signal }),
       onProgress: (event) => {
-        if (event.type === 'convert')
-          bar?.update(Math.round(event.fraction * 50), { stage: `converting ${event.stage}` });
-        else bar?.update(50 + Math.round((event.loadedFiles / event.fileCount) * 50), { stage: event.file });
+        if (event.type === 'convert') progress.update(event.fraction / 2, `converting ${event.stage}`);
+        else progress.update(0.5 + event.loadedBytes / event.totalBytes / 2, event.file);
       },
     });
-    bar?.stop();
+    progress.stop();
     output.error(
       `model ${model}: ${runtime.manifest.family} LLM, InternViT-${runtime.manifest.vision.toUpperCase()}, on ${runtime.backend.capabilities.device}`,
     );
     return runtime;
   } catch (error) {
-    bar?.stop();
+    progress.stop();
     throw error;
   }
 }
@@ -77,6 +74,7 @@ function chatOptions(options: ChatCommandOptions): ChatOptions {
     ...(options.seed !== undefined && { seed: options.seed }),
     ...(options.votes !== undefined && { votes: options.votes }),
     ...(options.cot && { reasoning: 'cot' as const }),
+    ...(options.signal && { signal: options.signal }),
   };
 }
 
@@ -118,13 +116,24 @@ export async function answer(
   return text;
 }
 
-/** `ivl chat`: one question, or an interactive conversation when none is given. */
+/**
+ * `ivl chat`: one question, or a conversation read line by line from stdin when none is given.
+ * On a terminal it prompts, and an empty line ends it; from a pipe every line is a question,
+ * answered in turn (lines that arrive while answering wait), until EOF.
+ */
 export async function chatCommand(
   question: string | undefined,
   options: ChatCommandOptions,
   output: Output,
 ): Promise<void> {
-  const runtime = await openRuntime(options.model, options.device, options.threads, output, options.dtype);
+  const runtime = await openRuntime(
+    options.model,
+    options.device,
+    options.threads,
+    output,
+    options.dtype,
+    options.signal,
+  );
   try {
     const media: ContentPart[] = [
       ...(options.image ?? []).map((image): ContentPart => ({ type: 'image', image })),
@@ -142,19 +151,32 @@ export async function chatCommand(
       );
       return;
     }
+    const terminal = process.stdin.isTTY === true;
     const history: ChatMessage[] = [];
-    const readline = createInterface({ input: process.stdin, output: process.stdout });
-    output.error('Ask about the image(s); an empty line ends the conversation.');
-    for (;;) {
-      const line = (await readline.question('> ').catch(() => '')).trim();
-      if (!line) break;
-      history.push({
-        role: 'user',
-        content: history.length === 0 ? [...media, { type: 'text', text: line }] : line,
-      });
-      history.push({ role: 'assistant', content: await answer(runtime, history, settings, output) });
+    const lines = createInterface({ input: process.stdin, terminal: false });
+    if (terminal) output.error('Ask about the image(s); an empty line (or Ctrl-D) ends the conversation.');
+    const prompt = () => {
+      if (terminal) output.write('> ');
+    };
+    prompt();
+    try {
+      // The line iterator queues lines that arrive while an answer is being written.
+      for await (const raw of lines) {
+        const line = raw.trim();
+        if (!line) {
+          if (terminal) break;
+          continue;
+        }
+        history.push({
+          role: 'user',
+          content: history.length === 0 ? [...media, { type: 'text', text: line }] : line,
+        });
+        history.push({ role: 'assistant', content: await answer(runtime, history, settings, output) });
+        prompt();
+      }
+    } finally {
+      lines.close();
     }
-    readline.close();
   } finally {
     await runtime.dispose();
   }

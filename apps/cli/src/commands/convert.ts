@@ -1,11 +1,13 @@
 import { convertCheckpoint } from '@ivl/convert';
-import cliProgress from 'cli-progress';
+import { createProgress } from '../progress.js';
+import type { Output } from './chat.js';
 
 export interface ConvertCommandOptions {
   readonly dtype: 'fp32' | 'fp16' | 'q8' | 'q4';
   readonly force?: boolean;
-  /** Draw a progress bar (on a terminal). */
+  /** Draw a progress bar (on a terminal), else print progress lines. */
   readonly progress?: boolean;
+  readonly signal?: AbortSignal;
 }
 
 function formatBytes(bytes: number): string {
@@ -22,21 +24,17 @@ export async function convertCommand(
   output: string,
   options: ConvertCommandOptions,
   print: (line: string) => void,
+  out: Output,
 ) {
-  const bar = options.progress
-    ? new cliProgress.SingleBar(
-        { format: 'converting [{bar}] {percentage}% {stage}', hideCursor: true },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
-  bar?.start(100, 0, { stage: '' });
+  const progress = createProgress('converting', out, options.progress);
   try {
     const result = await convertCheckpoint(checkpoint, output, {
       dtype: options.dtype,
       overwrite: Boolean(options.force),
-      onProgress: ({ stage, fraction }) => bar?.update(Math.round(fraction * 100), { stage }),
+      ...(options.signal && { signal: options.signal }),
+      onProgress: ({ stage, fraction }) => progress.update(fraction, stage),
     });
-    bar?.stop();
+    progress.stop();
     const { manifest } = result;
     print(`converted ${checkpoint} -> ${output} in ${(result.elapsedMs / 1000).toFixed(1)} s`);
     print(
@@ -47,7 +45,7 @@ export async function convertCommand(
       print(`  ${file.path.padEnd(40)} ${formatBytes(file.bytes).padStart(10)}`);
     print(`total        ${formatBytes(total)} in ${result.files.length} files`);
   } catch (error) {
-    bar?.stop();
+    progress.stop();
     throw error;
   }
 }

@@ -13,6 +13,7 @@ export interface DemoCommandOptions {
   readonly maxNewTokens: number;
   /** The bundled sample image. */
   readonly sampleImage: string;
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -44,7 +45,7 @@ export async function demoCommand(options: DemoCommandOptions, output: Output): 
   );
   output.line('      For real answers: download OpenGVLab/InternVL2_5-1B from the Hugging Face Hub, then');
   output.line('      node apps/cli/bin/ivl.mjs chat -m <checkpoint-dir> -i photo.jpg "Describe the image."');
-  const runtime = await openRuntime(model, 'cpu', undefined, output);
+  const runtime = await openRuntime(model, 'cpu', undefined, output, undefined, options.signal);
   try {
     const image = options.image ?? options.sampleImage;
     output.line(`image: ${image}`);
@@ -61,7 +62,7 @@ export async function demoCommand(options: DemoCommandOptions, output: Output): 
           ],
         },
       ],
-      { maxNewTokens: options.maxNewTokens, maxTiles: 12 },
+      { maxNewTokens: options.maxNewTokens, maxTiles: 12, ...(options.signal && { signal: options.signal }) },
       output,
     );
   } finally {

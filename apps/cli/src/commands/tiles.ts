@@ -1,5 +1,6 @@
-import { mkdir, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { InvalidArgumentError } from '@ivl/core';
 import type { TiledImage } from '@ivl/tiling';
 import { decodeImage, tileImage } from '@ivl/tiling/node';
 import sharp from 'sharp';
@@ -56,8 +57,30 @@ async function writeTilingPicture(tiled: TiledImage, out: string): Promise<void>
     .png();
   await mkdir(dirname(out), { recursive: true });
   const temporary = `${out}.${process.pid}.tmp`;
-  await picture.toFile(temporary);
-  await rename(temporary, out);
+  try {
+    await picture.toFile(temporary);
+    await rename(temporary, out);
+  } finally {
+    await rm(temporary, { force: true });
+  }
+}
+
+/** Refuses, before any work, an output that is a folder or the input image itself. */
+async function checkPictureOutput(image: string, out: string): Promise<void> {
+  const info = await stat(out).catch(() => undefined);
+  if (info?.isDirectory()) {
+    throw new InvalidArgumentError({
+      argument: 'out',
+      message: `--out ${out} is a folder; give the picture's file name, e.g. ${resolve(out, 'tiles.png')}.`,
+    });
+  }
+  const real = (path: string) => realpath(path).catch(() => resolve(path));
+  if (info && (await real(out)) === (await real(image))) {
+    throw new InvalidArgumentError({
+      argument: 'out',
+      message: `--out ${out} is the input image; writing the picture there would destroy it. Choose another file name.`,
+    });
+  }
 }
 
 /** `ivl tiles <image>`: prints the tile plan and, with `--out`, draws it. */
@@ -66,6 +89,7 @@ export async function tilesCommand(
   options: TilesCommandOptions,
   print: (line: string) => void,
 ) {
+  if (options.out) await checkPictureOutput(image, options.out);
   const started = performance.now();
   const decoded = await decodeImage(image);
   const tiled = tileImage(decoded, { maxTiles: options.maxTiles, minTiles: options.minTiles });

@@ -1,0 +1,133 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tinyModel } from '@ivl/test-models';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The real `ivl` process (bin/ivl.mjs over the built dist), with real pipes and signals.
+const bin = fileURLToPath(new URL('../bin/ivl.mjs', import.meta.url));
+const sample = fileURLToPath(new URL('../assets/sample.jpg', import.meta.url));
+const workDir = mkdtempSync(join(tmpdir(), 'ivl-cli-process-'));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(
+  args: string[],
+  stdin: 'pipe' | 'ignore' = 'pipe',
+): { child: ChildProcess; done: Promise<Finished> } {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: [stdin, 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr!.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const done = new Promise<Finished>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+const answers = (stderr: string) => stderr.split('\n').filter((line) => /^\[\d+ prompt tokens/.test(line));
+const noStack = (stderr: string) => expect(stderr).not.toMatch(/^\s+at /m);
+
+describe('the ivl process', () => {
+  let model: string;
+  beforeAll(async () => {
+    ({ model } = await tinyModel('tiny-qwen2'));
+  }, 300_000);
+
+  it('should answer every question piped in, one after another, and exit 0 at EOF', async () => {
+    const { child, done } = start(['chat', '-m', model, '--max-new-tokens', '3']);
+    // All three arrive at once, while the model is still loading or answering the first.
+    child.stdin!.end('What is it?\nAnd now?\n\nLast one?\n');
+    const result = await done;
+    expect(result.code).toBe(0);
+    expect(answers(result.stderr)).toHaveLength(3);
+    // Each follow-up reuses the conversation so far.
+    expect(answers(result.stderr)[2]).toMatch(/\d+ reused/);
+  }, 60_000);
+
+  it('should exit 0 on an empty stdin (< /dev/null)', async () => {
+    const result = await start(['chat', '-m', model], 'ignore').done;
+    expect(result.code).toBe(0);
+    noStack(result.stderr);
+  }, 60_000);
+
+  it('should end quietly when the reader of stdout goes away (| head -c 1)', async () => {
+    const { child, done } = start([
+      'chat',
+      '-m',
+      model,
+      '--max-new-tokens',
+      '3000',
+      '--temperature',
+      '1',
+      '--seed',
+      '1',
+      'Tell a long story.',
+    ]);
+    child.stdout!.once('data', () => child.stdout!.destroy());
+    const result = await done;
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toMatch(/EPIPE|Error/);
+    noStack(result.stderr);
+  }, 60_000);
+
+  it('should stop a long answer on Ctrl-C and exit 130', async () => {
+    const { child, done } = start([
+      'chat',
+      '-m',
+      model,
+      '--max-new-tokens',
+      '3000',
+      '--temperature',
+      '1',
+      '--seed',
+      '1',
+      'Tell a long story.',
+    ]);
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    const sent = performance.now();
+    child.kill('SIGINT');
+    const result = await done;
+    expect(result.code).toBe(130);
+    expect(performance.now() - sent).toBeLessThan(3000);
+    expect(result.stderr).toMatch(/^ivl: interrupted$/m);
+    noStack(result.stderr);
+  }, 60_000);
+
+  it('should print every error as one line, and the stack only with --verbose', async () => {
+    const missing = await start(['chat', '-m', join(workDir, 'no-model'), 'hi']).done;
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toMatch(/^ivl: ModelLoadError: Model directory not found: .*no-model\.$/);
+    const verbose = await start(['--verbose', 'chat', '-m', join(workDir, 'no-model'), 'hi']).done;
+    expect(verbose.code).toBe(1);
+    expect(verbose.stderr).toMatch(/^ivl: ModelLoadError: /);
+    expect(verbose.stderr).toMatch(/^\s+at /m);
+  }, 60_000);
+
+  it('should refuse a folder as the tiles picture, leaving nothing behind', async () => {
+    const folder = join(workDir, 'pictures');
+    mkdirSync(folder);
+    const result = await start(['tiles', sample, '-o', folder]).done;
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toMatch(
+      /^ivl: InvalidArgumentError: --out .*pictures is a folder; give the picture's file name/,
+    );
+    expect(readdirSync(folder)).toEqual([]);
+    expect(readdirSync(workDir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    const itself = await start(['tiles', sample, '-o', sample]).done;
+    expect(itself.stderr).toMatch(/is the input image; writing the picture there would destroy it/);
+    expect(existsSync(sample)).toBe(true);
+  }, 60_000);
+});
