@@ -5,7 +5,8 @@ import type { LoadProgressEvent } from '../load-model.js';
 import { createRuntimeFromStore, type Runtime } from '../runtime.js';
 import { convertedCheckpoint, defaultCacheDirectory } from './conversion-cache.js';
 import { modelStoreFromDirectory } from './directory-store.js';
-import { nodeMediaLoader } from './node-media-loader.js';
+import type { FetchPolicy } from '../fetch-policy.js';
+import { createNodeMediaLoader } from './node-media-loader.js';
 
 /** Progress of converting a Hugging Face checkpoint on first load. */
 export interface ConvertProgressEvent {
@@ -30,6 +31,12 @@ export interface CreateRuntimeOptions {
   readonly microBatchSize?: number;
   /** Bytes of image embeddings kept for reuse (LRU). @default 256 MiB */
   readonly mediaCacheBytes?: number;
+  /**
+   * What media URLs and files messages may make the runtime read: a byte cap, a timeout, bounded
+   * redirects, public hosts only unless loopback/private are allowed, files only under `fileRoots`
+   * when set. @default public http(s) hosts, 64 MiB, 30 s, 3 redirects, any local file
+   */
+  readonly fetchPolicy?: FetchPolicy;
 }
 
 const exists = (path: string) =>
@@ -64,7 +71,7 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<Runt
   return createRuntimeFromStore({
     store: modelStoreFromDirectory(directory),
     backend: options.backend,
-    media: nodeMediaLoader,
+    media: createNodeMediaLoader(options.fetchPolicy),
     ...(options.dtype && { dtype: options.dtype }),
     ...(options.signal && { signal: options.signal }),
     ...(options.microBatchSize && { microBatchSize: options.microBatchSize }),

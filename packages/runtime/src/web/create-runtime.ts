@@ -2,7 +2,8 @@ import type { InferenceBackend, ModelDtype } from '@ivl/core';
 import type { LoadProgressEvent } from '../load-model.js';
 import { modelStoreFromFiles, modelStoreFromUrl } from '../model-store.js';
 import { createRuntimeFromStore, type Runtime } from '../runtime.js';
-import { webMediaLoader } from './web-media-loader.js';
+import type { FetchPolicy } from '../fetch-policy.js';
+import { createWebMediaLoader } from './web-media-loader.js';
 
 /** Options of the browser {@link createRuntime}. */
 export interface CreateWebRuntimeOptions {
@@ -16,6 +17,8 @@ export interface CreateWebRuntimeOptions {
   readonly microBatchSize?: number;
   /** Bytes of image embeddings kept for reuse (LRU). @default 256 MiB */
   readonly mediaCacheBytes?: number;
+  /** Byte cap and timeout for image URLs. @default 64 MiB, 30 s */
+  readonly fetchPolicy?: FetchPolicy;
 }
 
 /** Loads an InternVL model for chat in the browser. */
@@ -24,5 +27,5 @@ export function createRuntime(options: CreateWebRuntimeOptions): Promise<Runtime
     'baseUrl' in options.model
       ? modelStoreFromUrl(options.model.baseUrl)
       : modelStoreFromFiles(options.model.files);
-  return createRuntimeFromStore({ ...options, store, media: webMediaLoader });
+  return createRuntimeFromStore({ ...options, store, media: createWebMediaLoader(options.fetchPolicy) });
 }

@@ -1,4 +1,4 @@
 export * from '../index.js';
 export type { CreateWebRuntimeOptions } from './create-runtime.js';
 export { createRuntime } from './create-runtime.js';
-export { webMediaLoader } from './web-media-loader.js';
+export { createWebMediaLoader, webMediaLoader } from './web-media-loader.js';

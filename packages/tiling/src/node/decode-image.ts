@@ -139,6 +139,13 @@ export async function decodeImage(input: ImageInput, options: DecodeImageOptions
     const open = () =>
       sharp(data, { limitInputPixels: false, failOn: 'warning', ignoreIcc: true, pages: 1 } as SharpOptions);
     const metadata = await open().metadata();
+    if (metadata.format === 'svg' || metadata.format === 'pdf') {
+      // Pillow, the reference pipeline, opens neither; and an SVG can pull in other files by path.
+      throw new ImageDecodeError({
+        source,
+        message: `${source} is ${metadata.format.toUpperCase()}, which InternVL's preprocessing (Pillow) does not read. Convert it to PNG or JPEG first.`,
+      });
+    }
     const width = metadata.width ?? 0;
     const height = metadata.height ?? 0;
     if (width * height > maxPixels) throw new ImageTooLargeError({ width, height, limitPixels: maxPixels });
