@@ -101,18 +101,24 @@ export async function readBounded(response: Response, url: string, maxBytes: num
 /** Bytes of a `data:` URL, refusing a payload over `maxBytes` before decoding it. */
 export function decodeDataUrl(url: string, maxBytes: number): Uint8Array {
   const comma = url.indexOf(',');
-  if (comma === -1) throw new MediaFetchFailure(url.slice(0, 40), 'a data: URL needs a comma before its payload');
+  if (comma === -1)
+    throw new MediaFetchFailure(url.slice(0, 40), 'a data: URL needs a comma before its payload');
   const header = url.slice(5, comma);
   const payload = url.slice(comma + 1);
   const base64 = header.endsWith(';base64');
   const estimate = base64 ? Math.floor((payload.length * 3) / 4) : payload.length;
   if (estimate > maxBytes) {
-    throw new MediaFetchFailure(`data:${header},…`, `the payload is about ${estimate} bytes, over the limit of ${maxBytes} bytes`);
+    throw new MediaFetchFailure(
+      `data:${header},…`,
+      `the payload is about ${estimate} bytes, over the limit of ${maxBytes} bytes`,
+    );
   }
   try {
     if (base64) return Uint8Array.from(atob(payload.replace(/\s/g, '')), (c) => c.charCodeAt(0));
     return new TextEncoder().encode(decodeURIComponent(payload));
   } catch (error) {
-    throw new MediaFetchFailure(`data:${header},…`, 'the payload is not valid base64 or URL encoding', { cause: error });
+    throw new MediaFetchFailure(`data:${header},…`, 'the payload is not valid base64 or URL encoding', {
+      cause: error,
+    });
   }
 }

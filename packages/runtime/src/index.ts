@@ -8,10 +8,10 @@ export type {
   ChatUsage,
   FinishReason,
 } from './chat-types.js';
-export type { LoadedModel, LoadModelOptions, LoadProgressEvent } from './load-model.js';
-export { loadModel } from './load-model.js';
 export type { FetchPolicy } from './fetch-policy.js';
 export { FETCH_POLICY_DEFAULTS } from './fetch-policy.js';
+export type { LoadedModel, LoadModelOptions, LoadProgressEvent } from './load-model.js';
+export { loadModel } from './load-model.js';
 export type { MediaLoader } from './media-loader.js';
 export { rgbOnlyMediaLoader } from './media-loader.js';
 export type { ChatMessage, ContentPart } from './messages.js';

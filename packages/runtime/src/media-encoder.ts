@@ -1,5 +1,6 @@
 import {
   type BackendSession,
+  ContextOverflowError,
   createTensor,
   type ModelManifest,
   type Tensor,
@@ -112,8 +113,18 @@ export function createMediaEncoder(settings: MediaEncoderSettings): MediaEncoder
           continue;
         }
         // Video frames take the images' path: one tile each (the official load_video's max_num=1).
+        const frames = item.frames ?? options.videoFrames;
+        const contextTokens = manifest.dims.maxPositionEmbeddings;
+        if (frames * manifest.numImageToken > contextTokens) {
+          // Checked before decoding anything: each frame is a block of numImageToken tokens.
+          throw new ContextOverflowError({
+            neededTokens: frames * manifest.numImageToken,
+            limitTokens: contextTokens,
+            hint: `A video of ${frames} frames alone needs ${frames * manifest.numImageToken} image tokens. Ask for at most ${Math.floor(contextTokens / manifest.numImageToken) - 1} frames (InternVL uses 8–32).`,
+          });
+        }
         const video = await loader.video(item.source, {
-          frames: item.frames ?? options.videoFrames,
+          frames,
           ...(options.signal && { signal: options.signal }),
         });
         for await (const frame of video.frames) {

@@ -1,9 +1,16 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNodeBackend } from '@ivl/backend-node';
 import { createWebBackend } from '@ivl/backend-web';
-import { AbortedError, DisposedError, type InferenceBackend, InvalidArgumentError } from '@ivl/core';
+import {
+  AbortedError,
+  ContextOverflowError,
+  DisposedError,
+  type InferenceBackend,
+  InvalidArgumentError,
+} from '@ivl/core';
 import { tinyModel } from '@ivl/test-models';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -229,6 +236,38 @@ describe('runtime on tiny-qwen2 (node cpu): caches, calls and limits', () => {
           .catch((e: unknown) => e),
       ),
     ).toBe(true);
+  });
+
+  it('should refuse more video frames than the context holds before decoding any', async () => {
+    const video = join(root, 'clip.mp4');
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=duration=1:size=160x120:rate=10',
+      video,
+    ]);
+    const started = performance.now();
+    const error = await runtime
+      .chat([
+        {
+          role: 'user',
+          content: [
+            { type: 'video', video, frames: 10_000 },
+            { type: 'text', text: 'What moves?' },
+          ],
+        },
+      ])
+      .text()
+      .catch((e: unknown) => e);
+    expect(ContextOverflowError.isInstance(error), String(error)).toBe(true);
+    expect((error as Error).message).toMatch(
+      /A video of 10000 frames alone needs 2560000 image tokens\. Ask for at most \d+ frames/,
+    );
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('should refuse malformed messages with an InvalidArgumentError naming the field', async () => {

@@ -1,4 +1,4 @@
-import { createTensor, type Tensor } from '@ivl/core';
+import { createTensor, InvalidArgumentError, type Tensor } from '@ivl/core';
 import { type PixelValueOptions, tileImage } from '@ivl/tiling';
 import type { DecodedFrame } from './video-types.js';
 
@@ -15,6 +15,14 @@ export async function framesToPixelValues(
 ): Promise<Tensor<'float32'> | Tensor<'float16'>> {
   const size = options.tileSizePx ?? 448;
   const plane = 3 * size * size;
+  // One typed array holds every frame: past 2^31 − 1 elements JavaScript cannot make it.
+  const limit = Math.floor((2 ** 31 - 1) / plane);
+  if (!Number.isInteger(count) || count < 1 || count > limit) {
+    throw new InvalidArgumentError({
+      argument: 'segments',
+      message: `Can sample 1…${limit} frames of ${size}×${size} into one pixel_values tensor, got ${count}. Sample fewer frames (InternVL uses 8–32), or tile frames one by one with sampleVideoFrames.`,
+    });
+  }
   const data = options.dtype === 'float16' ? new Uint16Array(count * plane) : new Float32Array(count * plane);
   let position = 0;
   for await (const frame of frames) {

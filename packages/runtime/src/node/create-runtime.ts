@@ -1,11 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type InferenceBackend, type ModelDtype, ModelLoadError } from '@ivl/core';
+import type { FetchPolicy } from '../fetch-policy.js';
 import type { LoadProgressEvent } from '../load-model.js';
 import { createRuntimeFromStore, type Runtime } from '../runtime.js';
 import { convertedCheckpoint, defaultCacheDirectory } from './conversion-cache.js';
 import { modelStoreFromDirectory } from './directory-store.js';
-import type { FetchPolicy } from '../fetch-policy.js';
 import { createNodeMediaLoader } from './node-media-loader.js';
 
 /** Progress of converting a Hugging Face checkpoint on first load. */

@@ -1,8 +1,8 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { realpath } from 'node:fs/promises';
 import { BlockList, isIP } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Agent, fetch } from 'undici';
 import { MediaFetchFailure, type ResolvedFetchPolicy, readBounded } from '../fetch-policy.js';
 
@@ -42,7 +42,9 @@ export function refusedAddress(address: string, policy: ResolvedFetchPolicy): st
   if (loopback.check(ip, family))
     return policy.allowLoopback ? undefined : `${address} is a loopback address (allowLoopback is off)`;
   if (nonPublic.check(ip, family))
-    return policy.allowPrivate ? undefined : `${address} is a private or reserved address (allowPrivate is off)`;
+    return policy.allowPrivate
+      ? undefined
+      : `${address} is a private or reserved address (allowPrivate is off)`;
   return undefined;
 }
 
@@ -59,9 +61,16 @@ function agentFor(policy: ResolvedFetchPolicy): Agent {
             if (error) return callback(error, '', 0);
             const refused = addresses.map((entry) => refusedAddress(entry.address, policy)).find(Boolean);
             if (refused) {
-              return callback(Object.assign(new Error(`${hostname} resolves to ${refused}`), { code: 'EREFUSED_BY_POLICY' }), '', 0);
+              return callback(
+                Object.assign(new Error(`${hostname} resolves to ${refused}`), {
+                  code: 'EREFUSED_BY_POLICY',
+                }),
+                '',
+                0,
+              );
             }
-            if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+            if ((options as { all?: boolean }).all)
+              return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
             return callback(null, addresses[0]!.address, addresses[0]!.family);
           });
         },
@@ -89,7 +98,11 @@ function describeNetworkError(error: unknown): string {
  * while the body streams in.
  * @throws {MediaFetchFailure} saying why (the loader turns it into a typed decode error)
  */
-export async function fetchMedia(url: string, policy: ResolvedFetchPolicy, signal?: AbortSignal): Promise<Uint8Array> {
+export async function fetchMedia(
+  url: string,
+  policy: ResolvedFetchPolicy,
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
   const timeout = AbortSignal.timeout(policy.timeoutMs);
   const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
   let current = url;
@@ -103,7 +116,10 @@ export async function fetchMedia(url: string, policy: ResolvedFetchPolicy, signa
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
       throw new MediaFetchFailure(current, `only http(s) URLs are fetched, not ${parsed.protocol}`);
     if (policy.urlPrefixes && !policy.urlPrefixes.some((prefix) => current.startsWith(prefix)))
-      throw new MediaFetchFailure(current, `it does not start with an allowed prefix (${policy.urlPrefixes.join(', ')})`);
+      throw new MediaFetchFailure(
+        current,
+        `it does not start with an allowed prefix (${policy.urlPrefixes.join(', ')})`,
+      );
     // Names are judged by what they resolve to, when the connection is made (agentFor's lookup).
     const host = parsed.hostname.replace(/^\[|\]$/g, '');
     if (isIP(host)) {
@@ -115,27 +131,39 @@ export async function fetchMedia(url: string, policy: ResolvedFetchPolicy, signa
       response = await fetch(current, { dispatcher: agentFor(policy), redirect: 'manual', signal: combined });
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      if (timeout.aborted) throw new MediaFetchFailure(current, `no complete answer within ${policy.timeoutMs} ms`, { cause: error });
+      if (timeout.aborted)
+        throw new MediaFetchFailure(current, `no complete answer within ${policy.timeoutMs} ms`, {
+          cause: error,
+        });
       throw new MediaFetchFailure(current, describeNetworkError(error), { cause: error });
     }
     const location = response.headers.get('location');
     if (response.status >= 300 && response.status < 400 && location) {
       await response.body?.cancel();
       if (redirects >= policy.maxRedirects)
-        throw new MediaFetchFailure(url, `more than ${policy.maxRedirects} redirects (the last to ${location})`);
+        throw new MediaFetchFailure(
+          url,
+          `more than ${policy.maxRedirects} redirects (the last to ${location})`,
+        );
       current = new URL(location, current).href;
       continue;
     }
     if (!response.ok) {
       await response.body?.cancel();
-      throw new MediaFetchFailure(current, `the server answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+      throw new MediaFetchFailure(
+        current,
+        `the server answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`,
+      );
     }
     try {
       return await readBounded(response as unknown as Response, current, policy.maxBytes);
     } catch (error) {
       if (error instanceof MediaFetchFailure) throw error;
       if (signal?.aborted) throw signal.reason;
-      if (timeout.aborted) throw new MediaFetchFailure(current, `no complete answer within ${policy.timeoutMs} ms`, { cause: error });
+      if (timeout.aborted)
+        throw new MediaFetchFailure(current, `no complete answer within ${policy.timeoutMs} ms`, {
+          cause: error,
+        });
       throw new MediaFetchFailure(current, describeNetworkError(error), { cause: error });
     }
   }

@@ -28,12 +28,15 @@ describe('the Node media loader against a local HTTP server on 127.0.0.1', () =>
   let png: Buffer;
   let hugeBytesSent = 0;
   beforeAll(async () => {
-    png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } }).png().toBuffer();
+    png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } })
+      .png()
+      .toBuffer();
     server = createServer((request, response) => {
       const path = new URL(request.url!, 'http://x').pathname;
       if (path === '/ok.png') response.writeHead(200, { 'content-type': 'image/png' }).end(png);
       else if (path === '/error.png') response.writeHead(500, { 'content-type': 'image/png' }).end(png);
-      else if (path === '/huge-declared') response.writeHead(200, { 'content-length': String(1.5 * 2 ** 30) }).end();
+      else if (path === '/huge-declared')
+        response.writeHead(200, { 'content-length': String(1.5 * 2 ** 30) }).end();
       else if (path === '/huge-stream') {
         // No content-length: 1 MiB chunks until the client hangs up (bounded to 64 MiB).
         response.writeHead(200);
@@ -48,7 +51,8 @@ describe('the Node media loader against a local HTTP server on 127.0.0.1', () =>
         response.on('close', () => undefined);
         send();
       } else if (path === '/slow') setTimeout(() => response.writeHead(200).end(png), 3000);
-      else if (path.startsWith('/loop')) response.writeHead(302, { location: `/loop${Number(path.slice(5) || 0) + 1}` }).end();
+      else if (path.startsWith('/loop'))
+        response.writeHead(302, { location: `/loop${Number(path.slice(5) || 0) + 1}` }).end();
       else if (path === '/redirect-ok') response.writeHead(301, { location: '/ok.png' }).end();
       else response.writeHead(404).end('not found');
     });
@@ -57,7 +61,11 @@ describe('the Node media loader against a local HTTP server on 127.0.0.1', () =>
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const loopbackAllowed = createNodeMediaLoader({ allowLoopback: true, timeoutMs: 1000, maxBytes: 4 * 2 ** 20 });
+  const loopbackAllowed = createNodeMediaLoader({
+    allowLoopback: true,
+    timeoutMs: 1000,
+    maxBytes: 4 * 2 ** 20,
+  });
 
   it('should decode an image fetched over http, following a redirect', async () => {
     expect((await loopbackAllowed.image(`${base}/ok.png`)).width).toBe(8);
@@ -78,7 +86,9 @@ describe('the Node media loader against a local HTTP server on 127.0.0.1', () =>
 
   it('should check the status: an HTTP 500 whose body is a PNG is refused, a 404 says 404', async () => {
     expect(await failure(loopbackAllowed.image(`${base}/error.png`))).toMatch(/the server answered HTTP 500/);
-    expect(await failure(loopbackAllowed.image(`${base}/missing.png`))).toMatch(/the server answered HTTP 404/);
+    expect(await failure(loopbackAllowed.image(`${base}/missing.png`))).toMatch(
+      /the server answered HTTP 404/,
+    );
   });
 
   it('should cap the bytes: a declared 1.5 GB body before reading, a streamed one as it passes the cap', async () => {
@@ -86,7 +96,9 @@ describe('the Node media loader against a local HTTP server on 127.0.0.1', () =>
       /the body is 1610612736 bytes, over the limit of 4194304 bytes/,
     );
     const before = process.memoryUsage().rss;
-    expect(await failure(loopbackAllowed.image(`${base}/huge-stream`))).toMatch(/the body passed the limit of 4194304 bytes/);
+    expect(await failure(loopbackAllowed.image(`${base}/huge-stream`))).toMatch(
+      /the body passed the limit of 4194304 bytes/,
+    );
     expect(process.memoryUsage().rss - before).toBeLessThan(64 * 2 ** 20);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(hugeBytesSent).toBeLessThan(64 * 2 ** 20);
@@ -108,17 +120,27 @@ describe('the Node media loader against a local HTTP server on 127.0.0.1', () =>
 
   it('should bound data: URLs, refuse other schemes, and keep files inside fileRoots', async () => {
     const small = createNodeMediaLoader({ maxBytes: 10 });
-    expect(await failure(small.image(`data:image/png;base64,${png.toString('base64')}`))).toMatch(/over the limit of 10 bytes/);
-    expect((await createNodeMediaLoader().image(`data:image/png;base64,${png.toString('base64')}`)).height).toBe(8);
-    expect(await failure(createNodeMediaLoader().image('ftp://example.com/x.png'))).toMatch(/ftp: URLs are not read/);
+    expect(await failure(small.image(`data:image/png;base64,${png.toString('base64')}`))).toMatch(
+      /over the limit of 10 bytes/,
+    );
+    expect(
+      (await createNodeMediaLoader().image(`data:image/png;base64,${png.toString('base64')}`)).height,
+    ).toBe(8);
+    expect(await failure(createNodeMediaLoader().image('ftp://example.com/x.png'))).toMatch(
+      /ftp: URLs are not read/,
+    );
     const allowed = join(root, 'uploads');
     mkdirSync(allowed);
     writeFileSync(join(allowed, 'a.png'), png);
     writeFileSync(join(root, 'secret.png'), png);
     const rooted = createNodeMediaLoader({ fileRoots: [allowed] });
     expect((await rooted.image(join(allowed, 'a.png'))).width).toBe(8);
-    expect(await failure(rooted.image(join(allowed, '..', 'secret.png')))).toMatch(/outside the allowed folders/);
-    expect(await failure(rooted.image(`file://${join(root, 'secret.png')}`))).toMatch(/outside the allowed folders/);
+    expect(await failure(rooted.image(join(allowed, '..', 'secret.png')))).toMatch(
+      /outside the allowed folders/,
+    );
+    expect(await failure(rooted.image(`file://${join(root, 'secret.png')}`))).toMatch(
+      /outside the allowed folders/,
+    );
     expect(await failure(createNodeMediaLoader({ fileRoots: [] }).image(join(allowed, 'a.png')))).toMatch(
       /local files are not allowed here/,
     );
@@ -126,8 +148,13 @@ describe('the Node media loader against a local HTTP server on 127.0.0.1', () =>
 
   it('should refuse SVG, which the reference (Pillow) does not read', async () => {
     const svg = join(root, 'drawing.svg');
-    writeFileSync(svg, '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8"/></svg>');
-    expect(await failure(createNodeMediaLoader().image(svg))).toMatch(/is SVG, which InternVL's preprocessing \(Pillow\) does not read/);
+    writeFileSync(
+      svg,
+      '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8"/></svg>',
+    );
+    expect(await failure(createNodeMediaLoader().image(svg))).toMatch(
+      /is SVG, which InternVL's preprocessing \(Pillow\) does not read/,
+    );
   });
 });
 

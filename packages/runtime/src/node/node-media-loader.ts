@@ -36,7 +36,8 @@ export function createNodeMediaLoader(fetchPolicy: FetchPolicy = {}): MediaLoade
   return {
     async image(source, signal) {
       if (isRgbImage(source)) return source;
-      if (source instanceof Uint8Array || source instanceof ArrayBuffer) return decodeImage(source, { signal });
+      if (source instanceof Uint8Array || source instanceof ArrayBuffer)
+        return decodeImage(source, { signal });
       if (typeof source !== 'string' && !(source instanceof URL)) {
         throw new InvalidArgumentError({
           argument: 'image',

@@ -1,8 +1,8 @@
 import type { InferenceBackend, ModelDtype } from '@ivl/core';
+import type { FetchPolicy } from '../fetch-policy.js';
 import type { LoadProgressEvent } from '../load-model.js';
 import { modelStoreFromFiles, modelStoreFromUrl } from '../model-store.js';
 import { createRuntimeFromStore, type Runtime } from '../runtime.js';
-import type { FetchPolicy } from '../fetch-policy.js';
 import { createWebMediaLoader } from './web-media-loader.js';
 
 /** Options of the browser {@link createRuntime}. */

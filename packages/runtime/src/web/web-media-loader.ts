@@ -1,7 +1,13 @@
 import { ImageDecodeError, InvalidArgumentError } from '@ivl/core';
 import { decodeImage } from '@ivl/tiling/web';
 import { sampleVideoFrames } from '@ivl/video/web';
-import { decodeDataUrl, type FetchPolicy, MediaFetchFailure, readBounded, resolveFetchPolicy } from '../fetch-policy.js';
+import {
+  decodeDataUrl,
+  type FetchPolicy,
+  MediaFetchFailure,
+  readBounded,
+  resolveFetchPolicy,
+} from '../fetch-policy.js';
 import { isRgbImage, type MediaLoader } from '../media-loader.js';
 
 /**
@@ -12,16 +18,21 @@ import { isRgbImage, type MediaLoader } from '../media-loader.js';
 export function createWebMediaLoader(fetchPolicy: FetchPolicy = {}): MediaLoader {
   const policy = resolveFetchPolicy(fetchPolicy);
   const fetchBlob = async (url: string, signal?: AbortSignal): Promise<Blob> => {
-    if (url.startsWith('data:')) return new Blob([decodeDataUrl(url, policy.maxBytes) as Uint8Array<ArrayBuffer>]);
+    if (url.startsWith('data:'))
+      return new Blob([decodeDataUrl(url, policy.maxBytes) as Uint8Array<ArrayBuffer>]);
     const timeout = AbortSignal.timeout(policy.timeoutMs);
-    const response = await fetch(url, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout }).catch(
-      (error: unknown) => {
-        if (signal?.aborted) throw signal.reason;
-        throw new MediaFetchFailure(url, timeout.aborted ? `no answer within ${policy.timeoutMs} ms` : String(error), {
+    const response = await fetch(url, {
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+    }).catch((error: unknown) => {
+      if (signal?.aborted) throw signal.reason;
+      throw new MediaFetchFailure(
+        url,
+        timeout.aborted ? `no answer within ${policy.timeoutMs} ms` : String(error),
+        {
           cause: error,
-        });
-      },
-    );
+        },
+      );
+    });
     if (!response.ok) throw new MediaFetchFailure(url, `the server answered HTTP ${response.status}`);
     return new Blob([(await readBounded(response, url, policy.maxBytes)) as Uint8Array<ArrayBuffer>]);
   };

@@ -8,6 +8,18 @@ export interface DecodeFramesOptions extends FfmpegOptions {
   /** Stored frame size; probed when omitted. */
   readonly width?: number;
   readonly height?: number;
+  /** Frames in the video (a probe's `frameCount`), to refuse indices past the end before decoding. */
+  readonly frameCount?: number;
+}
+
+/**
+ * `eq(n,a)+eq(n,b)+…` as a balanced sum: ffmpeg's expression parser nests each `+`, and a flat
+ * chain of more than about 100 terms is too deep for it.
+ */
+function selectExpression(indices: readonly number[]): string {
+  if (indices.length === 1) return `eq(n\\,${indices[0]})`;
+  const middle = indices.length >> 1;
+  return `(${selectExpression(indices.slice(0, middle))}+${selectExpression(indices.slice(middle))})`;
 }
 
 function checkIndices(indices: readonly number[]): void {
@@ -40,15 +52,23 @@ export async function* decodeFrames(
   throwIfAborted(options.signal);
   if (indices.length === 0) return;
   await checkFile(path);
-  let { width, height } = options;
-  if (width === undefined || height === undefined) ({ width, height } = await probeVideo(path, options));
+  let { width, height, frameCount } = options;
+  if (width === undefined || height === undefined)
+    ({ width, height, frameCount } = await probeVideo(path, options));
+  const past = frameCount === undefined ? undefined : indices.find((index) => index >= frameCount!);
+  if (past !== undefined) {
+    throw new VideoDecodeError({
+      source: path,
+      message: `Frame ${past} is past the end of ${path}: it has ${frameCount} frames (0…${frameCount! - 1}).`,
+    });
+  }
   const frameBytes = width * height * 3;
   const wanted = [...new Set(indices)].sort((a, b) => a - b);
   const inOrder = indices.every((index, i) => i === 0 || index >= indices[i - 1]!);
 
   const { ffmpeg } = resolveTools(options);
   // select= keeps the frames whose decode-order number n is wanted; passthrough keeps them as they are.
-  const select = wanted.map((index) => `eq(n\\,${index})`).join('+');
+  const select = selectExpression(wanted);
   const child = spawnTool(
     ffmpeg,
     [
@@ -128,7 +148,7 @@ export async function* decodeFrames(
         source: path,
         message:
           code === 0
-            ? `Frame ${wanted[produced]} is past the end of ${path} (it has ${produced === 0 ? 'fewer' : `only ${wanted[produced - 1]! + 1} or fewer`} frames).`
+            ? `ffmpeg decoded ${produced} of the ${wanted.length} wanted frames of ${path}: frame ${wanted[produced]} and later are past the last frame it could decode${produced === 0 ? '' : ` (frame ${wanted[produced - 1]} was the last it gave)`}.`
             : `Cannot decode ${path}: ${stderr.trim() || `ffmpeg exited with code ${code}`}.`,
       });
     }

@@ -69,7 +69,7 @@ export async function probeVideo(path: string, options: FfmpegOptions = {}): Pro
   if (!stream) {
     throw new VideoDecodeError({
       source: path,
-      message: `${path} has no video stream (audio-only or not a video).`,
+      message: `${path} has no video stream that ffprobe can read: it is audio-only, not a video, or damaged.`,
     });
   }
   const frameCount = Number(stream.nb_read_packets ?? stream.nb_frames ?? 0);
