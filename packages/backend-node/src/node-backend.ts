@@ -219,7 +219,7 @@ export function createNodeBackend(settings: NodeBackendSettings = {}): Inference
               ? await session.run(ortFeeds, [...runOptions.outputs])
               : await session.run(ortFeeds);
           } catch (error) {
-            throw toRunError(error, described);
+            throw toRunError(error, { backend: `ort-node/${chosen}`, described });
           }
           return Object.fromEntries(
             Object.entries(results).map(([name, tensor]) => [name, fromOrtTensor(name, tensor)]),

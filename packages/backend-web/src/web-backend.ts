@@ -5,6 +5,7 @@ import {
   BackendUnavailableError,
   checkRun,
   createTensor,
+  DependencyMissingError,
   type DeviceTensor,
   type InferenceBackend,
   InvalidArgumentError,
@@ -71,7 +72,8 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
     return new Uint8Array(await readFile(url));
   }
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`HTTP ${response.status} for ${url}`);
+  if (!response.ok)
+    throw new ModelLoadError({ path: url, message: `Fetching ${url} answered HTTP ${response.status}.` });
   return new Uint8Array(await response.arrayBuffer());
 }
 
@@ -121,9 +123,14 @@ export function createWebBackend(settings: WebBackendSettings = {}): InferenceBa
                     gpu?: { requestAdapter(): Promise<{ features: ReadonlySet<string> } | null> };
                   }
                 ).gpu;
-          if (!gpu) throw new Error('navigator.gpu is undefined');
+          if (!gpu)
+            throw new DependencyMissingError({ dependency: 'WebGPU', message: 'navigator.gpu is undefined' });
           const adapter = await gpu.requestAdapter();
-          if (!adapter) throw new Error('navigator.gpu.requestAdapter() found no adapter');
+          if (!adapter)
+            throw new DependencyMissingError({
+              dependency: 'WebGPU',
+              message: 'navigator.gpu.requestAdapter() found no adapter',
+            });
           webgpuHalf = adapter.features.has('shader-f16');
         }
         module = await loadOrt(device);
@@ -284,7 +291,7 @@ export function createWebBackend(settings: WebBackendSettings = {}): InferenceBa
               ? await session.run(ortFeeds, [...runOptions.outputs])
               : await session.run(ortFeeds);
           } catch (error) {
-            throw toRunError(error, described);
+            throw toRunError(error, { backend: `ort-web/${chosen}`, described });
           }
           return Object.fromEntries(
             Object.entries(results).map(([name, tensor]) => [name, fromOrt(name, tensor)]),

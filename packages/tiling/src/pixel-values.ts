@@ -1,5 +1,6 @@
 import {
   createTensor,
+  DependencyMissingError,
   float32ArrayToFloat16,
   InvalidArgumentError,
   ShapeMismatchError,
@@ -104,7 +105,11 @@ export function toPixelValuesWith(
   const { width, height } = tiles[0]!;
   const plane = width * height;
   const kernels = implementation === 'js' ? null : loadWasmKernels();
-  if (implementation === 'wasm' && !kernels) throw new Error('WebAssembly SIMD is not available here.');
+  if (implementation === 'wasm' && !kernels)
+    throw new DependencyMissingError({
+      dependency: 'WebAssembly SIMD',
+      message: "WebAssembly SIMD is not available here; use implementation 'js' (or 'auto').",
+    });
   const tables = kernels ? [] : [0, 1, 2].map((c) => channelTable(mean[c]!, std[c]!));
   const values = new Float32Array(tiles.length * 3 * plane);
   tiles.forEach((tile, index) => {

@@ -1,3 +1,4 @@
+import { DependencyMissingError } from '@ivl/core';
 import { assertImageSize, type RgbImage } from './rgb-image.js';
 import { loadWasmKernels, reserveWasmMemory, type WasmKernels } from './wasm/load-kernels.js';
 
@@ -214,7 +215,11 @@ export function resizeBicubicWith(
   const vertical = precomputeCoefficients(image.height, height);
   const horizontal = needHorizontal ? precomputeCoefficients(image.width, width) : undefined;
   const kernels = implementation === 'js' ? null : loadWasmKernels();
-  if (implementation === 'wasm' && !kernels) throw new Error('WebAssembly SIMD is not available here.');
+  if (implementation === 'wasm' && !kernels)
+    throw new DependencyMissingError({
+      dependency: 'WebAssembly SIMD',
+      message: "WebAssembly SIMD is not available here; use implementation 'js' (or 'auto').",
+    });
   if (kernels) {
     const data = resampleWithWasm(kernels, image, width, height, vertical, horizontal, needVertical);
     return { width, height, data };

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@ivl/core';
 import onnxProto from 'onnx-proto';
 import { transposeWeight } from '../graphs/transpose-weight.js';
 import { quantizeBlockwise } from './quantize-blockwise.js';
@@ -53,7 +54,11 @@ function tensorProto(name: string, type: ElementType, dims: readonly number[], v
   if (type === 'float32') proto.floatData = [...values];
   else if (type === 'int64') proto.int64Data = [...values];
   else if (type === 'int32' || type === 'bool' || type === 'uint8') proto.int32Data = [...values];
-  else throw new Error(`inline ${type} constants are not supported`);
+  else
+    throw new InvalidArgumentError({
+      argument: 'type',
+      message: `Inline ${type} constants are not supported (float32, int64).`,
+    });
   return proto;
 }
 

@@ -1,3 +1,4 @@
+import { CheckpointError } from '@ivl/core';
 import protobuf from 'protobufjs';
 
 /** The parts of a SentencePiece `ModelProto` (sentencepiece_model.proto) a tokenizer.json needs. */
@@ -89,7 +90,10 @@ export function sentencePieceToTokenizerJson(
   addedTokens: readonly { id: number; content: string; special: boolean }[],
 ): Record<string, unknown> {
   if (model.modelType !== 2)
-    throw new Error(`Only SentencePiece BPE models are supported (model_type 2), got ${model.modelType}.`);
+    throw new CheckpointError({
+      path: 'tokenizer.model',
+      message: `tokenizer.model is a SentencePiece model of type ${model.modelType}; only BPE models (type 2, as InternLM2's) are supported.`,
+    });
   const vocab: Record<string, number> = {};
   model.pieces.forEach(({ piece }, id) => {
     vocab[piece] = id;

@@ -1,5 +1,7 @@
 import { AbortedError } from '../errors/aborted-error.js';
+import { InferenceError } from '../errors/inference-error.js';
 import { IvlError } from '../errors/ivl-error.js';
+import { SessionDisposedError } from '../errors/session-disposed-error.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
 import type { TensorMap } from './inference-backend.js';
 
@@ -21,11 +23,7 @@ export function checkRun({
   feeds: TensorMap;
   signal?: AbortSignal | undefined;
 }): void {
-  if (disposed)
-    throw new IvlError({
-      name: 'SessionDisposedError',
-      message: `The session of ${described} was disposed; create a new one.`,
-    });
+  if (disposed) throw new SessionDisposedError({ session: described });
   if (signal?.aborted) throw new AbortedError({ cause: signal.reason });
   const missing = inputNames.filter((name) => !(name in feeds));
   if (missing.length > 0) {
@@ -37,17 +35,25 @@ export function checkRun({
   }
 }
 
+// What onnxruntime says when an allocation fails, on CPU, CUDA and WebGPU.
+const OUT_OF_MEMORY = /bad_alloc|out of memory|failed to allocate|allocation failed|\bOOM\b/i;
+
 /**
- * The error to throw when the runtime's run fails: ivl errors as they are, anything else as a
- * `ShapeMismatchError` that keeps the original as `cause`.
+ * The error to throw when a backend's run fails: ivl errors as they are, anything else as an
+ * `InferenceError` naming the backend and the session, keeping the original as `cause`, with a
+ * next step for the failures users can act on (out of memory).
  * @remarks For backend authors.
  */
-export function toRunError(error: unknown, described: string): Error {
+export function toRunError(error: unknown, where: { backend: string; described: string }): Error {
   if (IvlError.isInstance(error)) return error;
-  return new ShapeMismatchError({
-    message: `Running ${described} failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}. Check the dtypes and shapes of the inputs.`,
-    expectedDims: [],
-    actualDims: [],
+  const reason = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+  const hint = OUT_OF_MEMORY.test(reason)
+    ? ' The device ran out of memory: use fewer tiles (maxTiles) or frames, smaller weights (q8, q4), or a device with more memory.'
+    : ' Check the dtypes and shapes of the inputs; if they are right, this is a bug worth reporting with the model and inputs.';
+  return new InferenceError({
+    backend: where.backend,
+    session: where.described,
+    message: `Running ${where.described} on ${where.backend} failed: ${reason}.${hint}`,
     cause: error,
   });
 }

@@ -52,3 +52,23 @@ describe('IvlError', () => {
     }
   });
 });
+
+describe('toRunError', () => {
+  it('should keep ivl errors, and name the backend and session of any other failure with a next step', async () => {
+    const { toRunError } = await import('../backend/run-checks.js');
+    const { InferenceError } = await import('./inference-error.js');
+    const typed = new InvalidArgumentError({ argument: 'x', message: 'm' });
+    expect(toRunError(typed, { backend: 'ort-node/cpu', described: 'a.onnx' })).toBe(typed);
+    const oom = toRunError(new Error('std::bad_alloc\nat somewhere'), {
+      backend: 'ort-node/cpu',
+      described: 'a.onnx',
+    });
+    expect(InferenceError.isInstance(oom)).toBe(true);
+    expect(oom.message).toMatch(
+      /^Running a\.onnx on ort-node\/cpu failed: std::bad_alloc\. The device ran out of memory/,
+    );
+    const other = toRunError('boom', { backend: 'ort-web/wasm', described: 'b.onnx' });
+    expect(other.message).toMatch(/failed: boom\. Check the dtypes and shapes/);
+    expect((other as InstanceType<typeof InferenceError>).cause).toBe('boom');
+  });
+});

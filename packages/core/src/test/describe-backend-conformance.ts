@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { InferenceBackend, ModelSource } from '../backend/inference-backend.js';
 import { AbortedError } from '../errors/aborted-error.js';
+import { DisposedError } from '../errors/disposed-error.js';
+import { InferenceError } from '../errors/inference-error.js';
 import { IvlError } from '../errors/ivl-error.js';
 import { ModelLoadError } from '../errors/model-load-error.js';
+import { SessionDisposedError } from '../errors/session-disposed-error.js';
 import { float32ArrayToFloat16 } from '../tensor/float16.js';
 import { createTensor, type Tensor } from '../tensor/tensor.js';
 
@@ -105,7 +108,10 @@ export function describeBackendConformance(
         const wrongType = await session
           .run({ a: createTensor('int32', [1]), b: createTensor('int32', [1]) })
           .catch((e: unknown) => e);
-        expect(IvlError.isInstance(wrongType)).toBe(true);
+        // A failure inside onnxruntime (int32 where float32 is wanted) names the backend and session.
+        expect(InferenceError.isInstance(wrongType), String(wrongType)).toBe(true);
+        expect((wrongType as InferenceError).backend).toMatch(/^ort-/);
+        expect((wrongType as Error).message).toMatch(/^Running .* on ort-\w+\/\w+ failed: /);
         const absent = await session.run({ a: createTensor('float32', [1]) }).catch((e: unknown) => e);
         expect(IvlError.isInstance(absent)).toBe(true);
         expect((absent as Error).message).toMatch(/b/);
@@ -127,7 +133,8 @@ export function describeBackendConformance(
         const error = await session
           .run({ a: createTensor('float32', [1]), b: createTensor('float32', [1]) })
           .catch((e: unknown) => e);
-        expect(IvlError.isInstance(error)).toBe(true);
+        expect(SessionDisposedError.isInstance(error), String(error)).toBe(true);
+        expect(DisposedError.isInstance(error)).toBe(true);
       }));
   });
 }

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { basename, dirname, join } from 'node:path';
-import { AbortedError, DependencyMissingError } from '@ivl/core';
+import { AbortedError, DependencyMissingError, VideoDecodeError } from '@ivl/core';
 
 /** Where the ffmpeg programs are. */
 export interface FfmpegOptions {
@@ -42,7 +42,11 @@ export function toolError(program: string, error: unknown, signal?: AbortSignal)
       cause: error,
     });
   }
-  return error instanceof Error ? error : new Error(String(error));
+  return new VideoDecodeError({
+    source: program,
+    message: `Could not run ${program}: ${error instanceof Error ? error.message : String(error)}.`,
+    cause: error,
+  });
 }
 
 /** @internal Runs a tool to completion and returns its stdout. */
