@@ -63,46 +63,87 @@ export function reusablePrefixLength(
   return length;
 }
 
+interface Slot {
+  kv: KvCache;
+  blocks: readonly PromptBlock[];
+  /** Tokens of the last prompt put in (the answer follows them). */
+  promptLength: number;
+}
+
 /**
- * The one KV cache a runtime keeps between calls: the last conversation's tokens, with the media
- * identity of each of its `<img>` blocks, so that a follow-up recomputes only what changed.
+ * The KV caches a runtime keeps between calls, at most `slots` conversations (least recently used
+ * dropped first), each with the media identity of its `<img>` blocks, so that a follow-up of any
+ * of them recomputes only what changed.
  */
 export class ConversationCache {
-  #kv: KvCache | undefined;
-  #blocks: readonly PromptBlock[] = [];
+  // Most recently used last.
+  readonly #slots: Slot[] = [];
+  #taken: Slot | undefined;
 
-  constructor(private readonly decoder: Decoder) {}
+  constructor(
+    private readonly decoder: Decoder,
+    private readonly slots = 1,
+  ) {}
+
+  /** Conversations held now. */
+  get size(): number {
+    return this.#slots.length;
+  }
 
   /**
-   * A cache holding the longest reusable prefix of `ids` (rewound from the last conversation's,
-   * or new), and how many tokens it holds.
+   * The cache holding the longest reusable prefix of `ids` among the kept conversations (rewound
+   * to it), or a new one (the least recently used conversation dropped when all slots are full),
+   * and how many tokens it holds.
    */
   async take(
     ids: readonly number[],
     blocks: readonly PromptBlock[],
   ): Promise<{ kv: KvCache; reused: number }> {
-    const reused = this.#kv
-      ? reusablePrefixLength({ ids: this.#kv.tokens, blocks: this.#blocks }, ids, blocks)
-      : 0;
-    if (this.#kv && reused > 0) {
-      await this.#kv.truncate(reused);
+    let best: Slot | undefined;
+    let reused = 0;
+    for (const slot of this.#slots) {
+      const length = reusablePrefixLength({ ids: slot.kv.tokens, blocks: slot.blocks }, ids, blocks);
+      if (length > reused) {
+        best = slot;
+        reused = length;
+      }
+    }
+    if (best && reused < best.promptLength && this.slots > 1) {
+      // A different conversation sharing a prefix (the system message, an image), not a follow-up
+      // (which repeats the whole last prompt): a fork of the prefix, so that the conversation it
+      // came from stays resident too.
+      if (this.#slots.length >= this.slots) {
+        const victim = this.#slots.find((slot) => slot !== best)!;
+        this.#slots.splice(this.#slots.indexOf(victim), 1);
+        victim.kv.dispose();
+      }
+      const kv = best.kv.fork();
+      await kv.truncate(reused);
+      best = { kv, blocks: [], promptLength: 0 };
+    } else if (best) {
+      this.#slots.splice(this.#slots.indexOf(best), 1);
+      await best.kv.truncate(reused);
     } else {
-      this.#kv?.dispose();
-      this.#kv = this.decoder.createCache();
+      if (this.#slots.length >= this.slots) this.#slots.shift()?.kv.dispose();
+      best = { kv: this.decoder.createCache(), blocks: [], promptLength: 0 };
     }
     // Until the prompt is in, only the blocks inside the kept prefix are known to be in the cache.
-    this.#blocks = blocks.filter((block) => block.end <= reused);
-    return { kv: this.#kv!, reused };
+    best.blocks = blocks.filter((block) => block.end <= reused);
+    best.promptLength = Math.min(best.promptLength, reused);
+    this.#slots.push(best);
+    this.#taken = best;
+    return { kv: best.kv, reused };
   }
 
-  /** Records that the cache now holds the whole prompt with these blocks. */
-  commit(blocks: readonly PromptBlock[]): void {
-    this.#blocks = blocks;
+  /** Records that the cache last taken now holds the whole prompt with these blocks. */
+  commit(blocks: readonly PromptBlock[], promptLength: number): void {
+    if (!this.#taken) return;
+    this.#taken.blocks = blocks;
+    this.#taken.promptLength = promptLength;
   }
 
   reset(): void {
-    this.#kv?.dispose();
-    this.#kv = undefined;
-    this.#blocks = [];
+    for (const slot of this.#slots.splice(0)) slot.kv.dispose();
+    this.#taken = undefined;
   }
 }

@@ -146,6 +146,27 @@ describe('runtime on tiny-qwen2 (node cpu): caches, calls and limits', () => {
     }
   });
 
+  it('should keep several conversations resident with conversationSlots, reusing each one’s prefix', async () => {
+    const pooled = await createRuntime({ model, backend, conversationSlots: 2 });
+    try {
+      const first = (image: unknown): ChatMessage[] => ask(image, 'Describe it.');
+      const a = await pooled.chat(first(imageA), { maxNewTokens: 3 }).text();
+      await pooled.chat(first(imageB), { maxNewTokens: 3 }).result();
+      expect(pooled.stats.conversations).toBe(2);
+      const followUp = await pooled
+        .chat([...first(imageA), { role: 'assistant', content: a }, { role: 'user', content: 'More?' }], {
+          maxNewTokens: 3,
+        })
+        .result();
+      // A's conversation was still there, image block included, after B's; the follow-up took its
+      // place rather than a third slot.
+      expect(followUp.usage.reusedTokens).toBeGreaterThan(256);
+      expect(pooled.stats.conversations).toBe(2);
+    } finally {
+      await pooled.dispose();
+    }
+  });
+
   it('should not let a stream that is never read, or returned unread, hold up the next call', async () => {
     const unread = runtime.chat([{ role: 'user', content: 'Hello?' }], { maxNewTokens: 2 });
     const returned = runtime.chat([{ role: 'user', content: 'Hello?' }], { maxNewTokens: 2 });

@@ -13,4 +13,9 @@ export const RUNTIME_DEFAULTS = Object.freeze({
    * (256 rows · 896 · 4 bytes = 0.9 MiB a tile), a few conversations' worth of images.
    */
   mediaCacheBytes: 256 * 1024 * 1024,
+  /**
+   * Conversations whose KV caches are kept between calls. Each holds its tokens' keys and values
+   * (at the 1B's shape 24 KiB a token: ~60 MiB for a 2,400-token conversation with one image).
+   */
+  conversationSlots: 1,
 });

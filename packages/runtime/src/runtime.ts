@@ -44,6 +44,10 @@ export interface RuntimeStats {
   readonly mediaCacheBytes: number;
   /** Calls waiting for their turn now. */
   readonly queuedCalls: number;
+  /** Whether a call is running now. */
+  readonly busy: boolean;
+  /** Conversations whose KV caches are kept now. */
+  readonly conversations: number;
 }
 
 /** A loaded InternVL model you can chat with. */
@@ -80,6 +84,8 @@ export interface RuntimeSettings extends LoadModelOptions {
   readonly microBatchSize?: number;
   /** Bytes of image embeddings kept for reuse, least recently used evicted first. @default RUNTIME_DEFAULTS.mediaCacheBytes (256 MiB) */
   readonly mediaCacheBytes?: number;
+  /** Conversations whose KV caches are kept for follow-ups (least recently used dropped). @default RUNTIME_DEFAULTS.conversationSlots (1) */
+  readonly conversationSlots?: number;
 }
 
 /**
@@ -100,7 +106,10 @@ export async function createRuntimeFromStore(settings: RuntimeSettings): Promise
     microBatchSize: settings.microBatchSize ?? RUNTIME_DEFAULTS.microBatchSize,
     cacheBytes: settings.mediaCacheBytes ?? RUNTIME_DEFAULTS.mediaCacheBytes,
   });
-  const conversation = new ConversationCache(decoder);
+  const conversation = new ConversationCache(
+    decoder,
+    settings.conversationSlots ?? RUNTIME_DEFAULTS.conversationSlots,
+  );
   const queue = new CallQueue();
   const disposing = new AbortController();
   const counters = { prefillCalls: 0, prefillTokens: 0, decodeSteps: 0, encodedTiles: 0 };
@@ -128,6 +137,12 @@ export async function createRuntimeFromStore(settings: RuntimeSettings): Promise
     },
     get queuedCalls() {
       return queue.depth;
+    },
+    get busy() {
+      return queue.busy;
+    },
+    get conversations() {
+      return conversation.size;
     },
   };
 
@@ -220,7 +235,7 @@ export async function createRuntimeFromStore(settings: RuntimeSettings): Promise
       }),
       ...(options.signal && { signal: options.signal }),
     });
-    conversation.commit(blocks);
+    conversation.commit(blocks, ids.length);
     counters.prefillCalls++;
     counters.prefillTokens += suffix.length;
 

@@ -31,6 +31,8 @@ export interface CreateRuntimeOptions {
   readonly microBatchSize?: number;
   /** Bytes of image embeddings kept for reuse (LRU). @default 256 MiB */
   readonly mediaCacheBytes?: number;
+  /** Conversations whose KV caches are kept for follow-ups (LRU). @default 1 */
+  readonly conversationSlots?: number;
   /**
    * What media URLs and files messages may make the runtime read: a byte cap, a timeout, bounded
    * redirects, public hosts only unless loopback/private are allowed, files only under `fileRoots`
@@ -76,6 +78,7 @@ export async function createRuntime(options: CreateRuntimeOptions): Promise<Runt
     ...(options.signal && { signal: options.signal }),
     ...(options.microBatchSize && { microBatchSize: options.microBatchSize }),
     ...(options.mediaCacheBytes !== undefined && { mediaCacheBytes: options.mediaCacheBytes }),
+    ...(options.conversationSlots !== undefined && { conversationSlots: options.conversationSlots }),
     ...(options.onProgress && { onProgress: options.onProgress }),
   });
 }

@@ -17,6 +17,8 @@ export interface CreateWebRuntimeOptions {
   readonly microBatchSize?: number;
   /** Bytes of image embeddings kept for reuse (LRU). @default 256 MiB */
   readonly mediaCacheBytes?: number;
+  /** Conversations whose KV caches are kept for follow-ups (LRU). @default 1 */
+  readonly conversationSlots?: number;
   /** Byte cap and timeout for image URLs. @default 64 MiB, 30 s */
   readonly fetchPolicy?: FetchPolicy;
 }
