@@ -84,12 +84,23 @@ export function createMediaEncoder(settings: MediaEncoderSettings): MediaEncoder
     std: manifest.normalization.std,
   };
 
-  const block = async (kind: string, image: RgbImage, maxTiles: number, tile: () => PixelValues) => {
+  const block = async (
+    kind: string,
+    image: RgbImage,
+    maxTiles: number,
+    tile: () => PixelValues,
+    seen: Map<string, MediaBlock>,
+  ): Promise<MediaBlock> => {
     const key = `${kind}:${await sha256Hex(image.data)}:${image.width}x${image.height}:${maxTiles}`;
     const cached = cache.peek(key);
     if (cached) return { key, tiles: cached.tiles };
+    // The same picture twice in one prompt is tiled (and later encoded) once.
+    const earlier = seen.get(key);
+    if (earlier) return earlier;
     const pixelValues = tile();
-    return { key, tiles: pixelValues.dims[0]!, pixelValues };
+    const prepared = { key, tiles: pixelValues.dims[0]!, pixelValues };
+    seen.set(key, prepared);
+    return prepared;
   };
 
   return {
@@ -97,6 +108,7 @@ export function createMediaEncoder(settings: MediaEncoderSettings): MediaEncoder
     async prepare(items, options) {
       const blocks: MediaBlock[] = [];
       const promptMedia: PromptMedia[] = [];
+      const seen = new Map<string, MediaBlock>();
       for (const item of items) {
         throwIfAborted(options.signal);
         if (item.kind === 'image') {
@@ -107,6 +119,7 @@ export function createMediaEncoder(settings: MediaEncoderSettings): MediaEncoder
             image,
             maxTiles,
             () => tileImage(image, { ...tiling, maxTiles }).pixelValues,
+            seen,
           );
           blocks.push(prepared);
           promptMedia.push({ kind: 'image', tiles: prepared.tiles });
@@ -136,6 +149,7 @@ export function createMediaEncoder(settings: MediaEncoderSettings): MediaEncoder
               () =>
                 tileImage(frame.image, { ...tiling, maxTiles: 1, maxPixels: Number.POSITIVE_INFINITY })
                   .pixelValues,
+              seen,
             ),
           );
         }
