@@ -106,6 +106,35 @@ describe('the ivl process', () => {
     noStack(result.stderr);
   }, 60_000);
 
+  it('should serve until SIGTERM, finish the running request, and exit 0', async () => {
+    const { child, done } = start(['serve', '-m', model, '--port', '0', '--shutdown-deadline-ms', '5000']);
+    const address = await new Promise<string>((resolve) => {
+      let seen = '';
+      child.stderr!.on('data', (chunk) => {
+        seen += chunk;
+        const match = /at (http:\/\/127\.0\.0\.1:\d+)\/v1/.exec(seen);
+        if (match) resolve(match[1]!);
+      });
+    });
+    const answer = fetch(`${address}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        messages: [{ role: 'user', content: 'Tell a story.' }],
+        max_tokens: 40,
+        temperature: 1,
+        seed: 2,
+      }),
+    }).then((response) => response.json() as Promise<{ usage: { completion_tokens: number } }>);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    child.kill('SIGTERM');
+    expect((await answer).usage.completion_tokens).toBeGreaterThan(0);
+    const result = await done;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/stopping: finishing requests/);
+    await expect(fetch(`${address}/health`)).rejects.toThrow();
+  }, 60_000);
+
   it('should print every error as one line, and the stack only with --verbose', async () => {
     const missing = await start(['chat', '-m', join(workDir, 'no-model'), 'hi']).done;
     expect(missing.code).toBe(1);

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError as CommanderArgumentError } from 'command
 import { chatCommand, type Output } from './commands/chat.js';
 import { convertCommand } from './commands/convert.js';
 import { demoCommand } from './commands/demo.js';
+import { serveCommand } from './commands/serve.js';
 import { tilesCommand } from './commands/tiles.js';
 import { reportError } from './report-error.js';
 
@@ -102,6 +103,27 @@ export async function main(
       'which converted weights to load (fp32, fp16, q8, q4); converts to it if needed',
     )
     .action((question: string | undefined, options) => chatCommand(question, { ...options, signal }, output));
+
+  program
+    .command('serve')
+    .description(
+      'Serve a model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/models, /metrics).',
+    )
+    .requiredOption('-m, --model <dir>', 'ivl model directory, or a Hugging Face checkpoint (converted once)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port to listen on', integer, 8000)
+    .option('--api-key <key>', 'require "Authorization: Bearer <key>"')
+    .option('--max-concurrency <n>', 'requests admitted at once (they take turns on the model)', integer, 4)
+    .option('--max-queue <n>', 'requests waiting beyond those; more get HTTP 429', integer, 16)
+    .option('--max-body-mb <n>', 'largest request body in MiB', number, 32)
+    .option('--allow-url-prefix <prefix>', 'fetch image/video URLs only with this prefix (repeat)', collect)
+    .option('--allow-file-root <dir>', 'let requests read local files under this folder (repeat)', collect)
+    .option('--allow-loopback', 'let requests make the server fetch loopback URLs')
+    .option('--allow-private', 'let requests make the server fetch private-network URLs')
+    .option('--device <list>', 'cpu, cuda, webgpu, or a fallback list like cuda,cpu', 'cpu')
+    .option('--model-name <name>', 'the model id /v1/models lists')
+    .option('--shutdown-deadline-ms <n>', 'on SIGTERM, how long running requests may finish', integer, 10_000)
+    .action((options) => serveCommand({ ...options, signal }, output));
 
   program
     .command('demo')

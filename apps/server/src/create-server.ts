@@ -122,6 +122,10 @@ export async function createServer(settings: ServerSettings): Promise<IvlServer>
   app.addHook('onResponse', async (request, reply) => {
     metrics.requests.inc({ route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
   });
+  // While closing, answers end their connection, so that keep-alive sockets do not hold the close.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.addHook('onRequest', async (request) => {
     if (closing)
       throw new HttpError(503, 'The server is shutting down.', 'server_error', null, 'shutting_down');
@@ -296,6 +300,7 @@ export async function createServer(settings: ServerSettings): Promise<IvlServer>
     } finally {
       inFlight.delete(controller);
       release();
+      if (closing) setImmediate(() => app.server.closeIdleConnections());
     }
   });
 
@@ -309,6 +314,8 @@ export async function createServer(settings: ServerSettings): Promise<IvlServer>
       closing = true;
       const deadline = setTimeout(() => {
         for (const controller of inFlight) controller.abort(new Error('the server is shutting down'));
+        // Whatever is still open a moment later (a client that never reads) is cut.
+        setTimeout(() => app.server.closeAllConnections(), 1000).unref();
       }, deadlineMs);
       try {
         await app.close();
