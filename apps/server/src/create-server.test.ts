@@ -114,6 +114,43 @@ describe('the OpenAI-compatible server', () => {
     expect(answers).toEqual(expected);
   }, 120_000);
 
+  it('should answer about a video sent as a data URL, frame blocks in the prompt', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const video = execFileSync('ffmpeg', [
+      ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=duration=1:size=160x120:rate=10'],
+      ...[
+        '-c:v',
+        'libx264',
+        '-pix_fmt',
+        'yuv420p',
+        '-movflags',
+        'frag_keyframe+empty_moov',
+        '-f',
+        'mp4',
+        'pipe:1',
+      ],
+    ]);
+    const completion = await client.chat.completions.create({
+      model: 'tiny',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            {
+              type: 'video_url',
+              video_url: { url: `data:video/mp4;base64,${video.toString('base64')}` },
+            } as never,
+            { type: 'text', text: 'What moves?' },
+          ],
+        },
+      ],
+      max_tokens: 2,
+      video_frames: 3,
+    } as never);
+    // Three frames of one tile: 3 × 256 image tokens.
+    expect((completion as OpenAI.Chat.ChatCompletion).usage!.prompt_tokens).toBeGreaterThan(768);
+  }, 60_000);
+
   it('should list the model and answer /health and /metrics', async () => {
     const models = await client.models.list();
     expect(models.data.map((m) => m.id)).toEqual([model.split('/').at(-1)]);
