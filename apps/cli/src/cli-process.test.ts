@@ -42,6 +42,20 @@ const noStack = (stderr: string) => expect(stderr).not.toMatch(/^\s+at /m);
 
 describe('the ivl process', () => {
   let model: string;
+  // Sampled, so that the random-weight model does not end it early: thousands of tokens.
+  const longAnswer = () =>
+    start([
+      'chat',
+      '-m',
+      model,
+      '--max-new-tokens',
+      '3000',
+      '--temperature',
+      '1',
+      '--seed',
+      '1',
+      'Tell a long story.',
+    ]);
   beforeAll(async () => {
     ({ model } = await tinyModel('tiny-qwen2'));
   }, 300_000);
@@ -64,18 +78,7 @@ describe('the ivl process', () => {
   }, 60_000);
 
   it('should end quietly when the reader of stdout goes away (| head -c 1)', async () => {
-    const { child, done } = start([
-      'chat',
-      '-m',
-      model,
-      '--max-new-tokens',
-      '3000',
-      '--temperature',
-      '1',
-      '--seed',
-      '1',
-      'Tell a long story.',
-    ]);
+    const { child, done } = longAnswer();
     child.stdout!.once('data', () => child.stdout!.destroy());
     const result = await done;
     expect(result.code).toBe(0);
@@ -84,18 +87,7 @@ describe('the ivl process', () => {
   }, 60_000);
 
   it('should stop a long answer on Ctrl-C and exit 130', async () => {
-    const { child, done } = start([
-      'chat',
-      '-m',
-      model,
-      '--max-new-tokens',
-      '3000',
-      '--temperature',
-      '1',
-      '--seed',
-      '1',
-      'Tell a long story.',
-    ]);
+    const { child, done } = longAnswer();
     await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
     const sent = performance.now();
     child.kill('SIGINT');

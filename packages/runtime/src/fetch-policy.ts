@@ -1,3 +1,5 @@
+import { ImageDecodeError, VideoDecodeError } from '@ivl/core';
+
 /**
  * What media a runtime may fetch or read on behalf of a message: the bounds on untrusted URLs
  * (`image_url`, `video_url`) and local files. The server maps its flags onto it.
@@ -61,6 +63,16 @@ export class MediaFetchFailure extends Error {
     options?: { cause?: unknown },
   ) {
     super(reason, options);
+  }
+
+  /** The typed error a user sees: which media, which URL, and why. */
+  toDecodeError(kind: 'image' | 'video'): ImageDecodeError | VideoDecodeError {
+    const Failure = kind === 'image' ? ImageDecodeError : VideoDecodeError;
+    return new Failure({
+      source: this.url,
+      message: `Could not read the ${kind} ${this.url}: ${this.reason}.`,
+      cause: this.cause ?? this,
+    });
   }
 }
 

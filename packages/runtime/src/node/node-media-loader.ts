@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImageDecodeError, InvalidArgumentError, VideoDecodeError } from '@ivl/core';
+import { InvalidArgumentError } from '@ivl/core';
 import { decodeImage } from '@ivl/tiling/node';
 import type { SampledVideo } from '@ivl/video';
 import { sampleVideoFrames } from '@ivl/video/node';
@@ -49,12 +49,7 @@ export function createNodeMediaLoader(fetchPolicy: FetchPolicy = {}): MediaLoade
         const located = await locate(text, signal);
         return decodeImage('bytes' in located ? located.bytes : located.path, { signal });
       } catch (error) {
-        if (!(error instanceof MediaFetchFailure)) throw error;
-        throw new ImageDecodeError({
-          source: error.url,
-          message: `Could not read the image ${error.url}: ${error.reason}.`,
-          cause: error.cause ?? error,
-        });
+        throw error instanceof MediaFetchFailure ? error.toDecodeError('image') : error;
       }
     },
 
@@ -70,12 +65,7 @@ export function createNodeMediaLoader(fetchPolicy: FetchPolicy = {}): MediaLoade
       try {
         located = await locate(text, signal);
       } catch (error) {
-        if (!(error instanceof MediaFetchFailure)) throw error;
-        throw new VideoDecodeError({
-          source: error.url,
-          message: `Could not read the video ${error.url}: ${error.reason}.`,
-          cause: error.cause ?? error,
-        });
+        throw error instanceof MediaFetchFailure ? error.toDecodeError('video') : error;
       }
       const options = { segments: frames, ...(signal && { signal }) };
       if ('path' in located) return sampleVideoFrames(located.path, options);

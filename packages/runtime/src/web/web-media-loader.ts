@@ -1,4 +1,4 @@
-import { ImageDecodeError, InvalidArgumentError } from '@ivl/core';
+import { InvalidArgumentError } from '@ivl/core';
 import { decodeImage } from '@ivl/tiling/web';
 import { sampleVideoFrames } from '@ivl/video/web';
 import {
@@ -43,12 +43,7 @@ export function createWebMediaLoader(fetchPolicy: FetchPolicy = {}): MediaLoader
         try {
           return decodeImage(await fetchBlob(String(source), signal), { signal });
         } catch (error) {
-          if (!(error instanceof MediaFetchFailure)) throw error;
-          throw new ImageDecodeError({
-            source: error.url,
-            message: `Could not read the image ${error.url}: ${error.reason}.`,
-            cause: error.cause ?? error,
-          });
+          throw error instanceof MediaFetchFailure ? error.toDecodeError('image') : error;
         }
       }
       if (typeof source === 'object' && source !== null) return decodeImage(source as Blob, { signal });
