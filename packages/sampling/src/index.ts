@@ -2,8 +2,18 @@ export type { AnswerKind, VoteCount, VoteResult } from './answer-voting.js';
 export { extractAnswer, majorityVote, normalizeAnswer } from './answer-voting.js';
 export type { GenerationConfigJson, GenerationDefaults } from './generation-config.js';
 export { fromGenerationConfig } from './generation-config.js';
+export type {
+  CompiledConstraint,
+  ConstraintState,
+  GrammarEngine,
+  GrammarVocabulary,
+  ResponseFormat,
+} from './grammar/grammar-constraint.js';
+export { createGrammarEngine } from './grammar/grammar-constraint.js';
+export { vocabularyFromTokenizerJson } from './grammar/grammar-vocabulary.js';
 export type { LogitsContext, LogitsProcessor } from './logits-processors.js';
 export {
+  applyTokenBitmask,
   banTokens,
   logitBias,
   minP,

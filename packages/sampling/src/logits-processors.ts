@@ -7,6 +7,11 @@ export interface LogitsContext {
   readonly generatedIds: readonly number[];
   /** Tokens of the prompt, for penalties that include it. */
   readonly promptIds?: readonly number[];
+  /**
+   * Tokens a constraint (a grammar) allows next, as a bitmask: bit `id % 32` of word `id >> 5`.
+   * Every other token is masked before any other processor runs.
+   */
+  readonly allowedTokens?: Int32Array;
 }
 
 /** Changes next-token logits in place (masking a token sets it to `-Infinity`). */
@@ -184,4 +189,15 @@ export function banTokens(ids: Iterable<number>): LogitsProcessor {
   return (logits) => {
     for (const id of banned) if (id < logits.length) logits[id] = MASKED;
   };
+}
+
+/**
+ * Masks every token whose bit is not set in `bitmask` (bit `id % 32` of word `id >> 5`), as a
+ * grammar engine gives them; ids past the mask are masked too.
+ */
+export function applyTokenBitmask(logits: Float32Array, bitmask: Int32Array): void {
+  for (let id = 0; id < logits.length; id++) {
+    const word = id >> 5;
+    if (word >= bitmask.length || ((bitmask[word]! >>> (id & 31)) & 1) === 0) logits[id] = MASKED;
+  }
 }

@@ -1,5 +1,6 @@
 import { checkLogits, checkRange } from './check-options.js';
 import {
+  applyTokenBitmask,
   banTokens,
   type LogitsContext,
   type LogitsProcessor,
@@ -109,6 +110,7 @@ export function createSampler(options: SamplingOptions = {}): Sampler {
     processors,
     next(logits, context) {
       checkLogits(logits);
+      if (context.allowedTokens) applyTokenBitmask(logits, context.allowedTokens);
       for (const processor of processors) processor(logits, context);
       return sampling ? sampleToken(logits, rng) : greedyToken(logits);
     },
