@@ -1,4 +1,4 @@
-import type { SamplingOptions, VoteResult } from '@ivl/sampling';
+import type { ResponseFormat, SamplingOptions, VoteResult } from '@ivl/sampling';
 
 /** Options of one `chat` call. Sampling options override `generation_config.json`. */
 export interface ChatOptions extends SamplingOptions {
@@ -23,6 +23,13 @@ export interface ChatOptions extends SamplingOptions {
   readonly cotKind?: 'auto' | 'multiple-choice' | 'open-ended';
   /** Sample this many answers from one shared prefill and majority-vote their final answers. @default 1 */
   readonly votes?: number;
+  /**
+   * Constrains decoding so that the answer always matches: OpenAI's `{ type: 'json_schema',
+   * json_schema: { schema } }` and `{ type: 'json_object' }`, `{ type: 'regex', pattern }`,
+   * `{ type: 'choice', choices }` or `{ type: 'grammar', ebnf }` (XGrammar). Every vote is
+   * constrained. An answer cut by `maxNewTokens` (finish reason `max-tokens`) may be incomplete.
+   */
+  readonly responseFormat?: ResponseFormat;
   /** Stops encoding or decoding at the next step. */
   readonly signal?: AbortSignal;
 }
@@ -47,6 +54,8 @@ export interface ChatTimings {
   readonly decodeMs: number;
   /** Generated tokens per second of decoding. */
   readonly decodeTokensPerSecond: number;
+  /** Time spent computing grammar masks (with `responseFormat`), part of `decodeMs`. */
+  readonly constraintMs: number;
 }
 
 /**

@@ -2,6 +2,7 @@ import { AbortedError } from '@ivl/core';
 import type { Decoder, KvCache } from '@ivl/decoder';
 import type { IvlTokenizer } from '@ivl/prompt';
 import {
+  type CompiledConstraint,
   createSampler,
   createStopChecker,
   type GenerationDefaults,
@@ -18,6 +19,8 @@ export interface SampleSettings {
   /** `<|im_end|>`: ends an answer. */
   readonly imEnd: number;
   readonly onDecodeStep: () => void;
+  /** With a response format: the compiled grammar each sample follows. */
+  readonly constraint?: CompiledConstraint;
 }
 
 /** What the samples came to. */
@@ -25,6 +28,8 @@ export interface GeneratedSamples {
   readonly samples: readonly ChatSample[];
   readonly generatedTokens: number;
   readonly vote?: VoteResult;
+  /** Time spent on grammar masks. */
+  readonly constraintMs: number;
 }
 
 /**
@@ -47,6 +52,7 @@ export async function* generateSamples(
   const votes = options.votes ?? 1;
   const samples: ChatSample[] = [];
   let generatedTokens = 0;
+  let constraintMs = 0;
   for (let sample = 0; sample < votes; sample++) {
     const branch = sample === votes - 1 ? kv : kv.fork();
     const sampler = createSampler({
@@ -64,10 +70,19 @@ export async function* generateSamples(
     const generated: number[] = [];
     let logits = prefillLogits;
     let finishReason: FinishReason = 'max-tokens';
+    const constraint = await settings.constraint?.start();
     try {
       for (;;) {
         if (options.signal?.aborted) throw new AbortedError({ cause: options.signal.reason });
-        const token = sampler.next(logits.slice(), { generatedIds: generated, promptIds });
+        const maskStarted = performance.now();
+        const allowedTokens = await constraint?.nextBitmask();
+        constraintMs += performance.now() - maskStarted;
+        const token = sampler.next(logits.slice(), {
+          generatedIds: generated,
+          promptIds,
+          ...(allowedTokens && { allowedTokens }),
+        });
+        constraint?.accept(token);
         generated.push(token);
         const text = token === imEnd ? '' : stream.push(token);
         const step = stop.push(token, text);
@@ -80,6 +95,7 @@ export async function* generateSamples(
         settings.onDecodeStep();
       }
     } finally {
+      constraint?.dispose();
       if (branch !== kv) branch.dispose();
     }
     generatedTokens += generated.length;
@@ -89,5 +105,5 @@ export async function* generateSamples(
     yield { type: 'sample-done', sample, text, ...(answer !== undefined && { answer }) };
   }
   const vote = votes > 1 ? majorityVote(samples.map((s) => s.text)) : undefined;
-  return { samples, generatedTokens, ...(vote && { vote }) };
+  return { samples, generatedTokens, constraintMs, ...(vote && { vote }) };
 }

@@ -44,6 +44,8 @@ export interface LoadedModel {
   readonly manifest: ModelManifest;
   readonly dtype: ModelDtype;
   readonly tokenizer: IvlTokenizer;
+  /** The `tokenizer.json` itself (its vocabulary drives constrained decoding). */
+  readonly tokenizerJson: Record<string, unknown>;
   readonly template: ConversationTemplate;
   readonly generation: GenerationDefaults;
   readonly sessions: Readonly<Record<ModelPart, BackendSession>>;
@@ -160,6 +162,7 @@ export async function loadModel(
     manifest,
     dtype,
     tokenizer,
+    tokenizerJson: tokenizerJson!,
     template,
     generation,
     sessions: all,

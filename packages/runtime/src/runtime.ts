@@ -8,6 +8,7 @@ import {
   type ModelManifest,
 } from '@ivl/core';
 import { buildChatPrompt, type ChatPromptTurn } from '@ivl/prompt';
+import { createGrammarEngine, type GrammarEngine, vocabularyFromTokenizerJson } from '@ivl/sampling';
 import { splitTileBudget } from '@ivl/tiling';
 import { CallQueue } from './call-queue.js';
 import { createChatStream } from './chat-stream.js';
@@ -106,6 +107,20 @@ export async function createRuntimeFromStore(settings: RuntimeSettings): Promise
     microBatchSize: settings.microBatchSize ?? RUNTIME_DEFAULTS.microBatchSize,
     cacheBytes: settings.mediaCacheBytes ?? RUNTIME_DEFAULTS.mediaCacheBytes,
   });
+  // Made on the first constrained call: building XGrammar's vocabulary takes a few hundred ms.
+  let grammar: Promise<GrammarEngine> | undefined;
+  const grammarEngine = () => {
+    grammar ??= createGrammarEngine(
+      vocabularyFromTokenizerJson(model.tokenizerJson, {
+        vocabSize: manifest.dims.vocabSize,
+        stopTokenIds: [manifest.tokens.imEnd],
+      }),
+    );
+    grammar.catch(() => {
+      grammar = undefined;
+    });
+    return grammar;
+  };
   const conversation = new ConversationCache(
     decoder,
     settings.conversationSlots ?? RUNTIME_DEFAULTS.conversationSlots,
@@ -196,6 +211,9 @@ export async function createRuntimeFromStore(settings: RuntimeSettings): Promise
         argument: 'votes',
         message: `\`votes\` must be a positive integer, got ${votes}.`,
       });
+    const constraint = options.responseFormat
+      ? await (await grammarEngine()).compile(options.responseFormat)
+      : undefined;
     const { ids, items, media } = await prepare(messages, options);
     const blocks = findPromptBlocks(
       ids,
@@ -259,6 +277,7 @@ export async function createRuntimeFromStore(settings: RuntimeSettings): Promise
         generation: model.generation,
         imEnd: manifest.tokens.imEnd,
         onDecodeStep: () => counters.decodeSteps++,
+        ...(constraint && { constraint }),
       },
       kv,
       prefillLogits,
@@ -285,6 +304,7 @@ export async function createRuntimeFromStore(settings: RuntimeSettings): Promise
         prefillMs: decodeStarted - prefillStarted,
         decodeMs,
         decodeTokensPerSecond: generated.generatedTokens / Math.max(decodeMs / 1000, 1e-9),
+        constraintMs: generated.constraintMs,
       },
       samples,
       ...(vote && { vote }),
@@ -318,6 +338,7 @@ export async function createRuntimeFromStore(settings: RuntimeSettings): Promise
       disposing.abort(new DisposedError({ resource: 'runtime' }));
       await queue.whenIdle();
       runtime.reset();
+      (await grammar?.catch(() => undefined))?.dispose();
       await model.dispose();
     },
   };

@@ -110,7 +110,18 @@ export async function createGrammarEngine(vocabulary: GrammarVocabulary): Promis
     };
     switch (format.type) {
       case 'json_schema':
-        return compiler.compileJSONSchema(JSON.stringify(format.json_schema.schema), true).catch(fail);
+        // Compact JSON (no free whitespace between tokens): fewer tokens, and no way for a model
+        // to drift into endless spaces. `strict` (default true) forbids properties and items the
+        // schema does not name.
+        return compiler
+          .compileJSONSchema(
+            JSON.stringify(format.json_schema.schema),
+            false,
+            undefined,
+            [',', ':'],
+            format.json_schema.strict ?? true,
+          )
+          .catch(fail);
       case 'json_object':
         return compiler.compileBuiltinJSONGrammar().catch(fail);
       case 'regex':
