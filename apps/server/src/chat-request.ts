@@ -68,6 +68,25 @@ export const chatRequestSchema = {
       type: 'object',
       properties: { max_dynamic_patch: { type: 'integer', minimum: 1, maximum: 64 } },
     },
+    response_format: {
+      type: 'object',
+      required: ['type'],
+      properties: {
+        type: { enum: ['text', 'json_object', 'json_schema'] },
+        json_schema: {
+          type: 'object',
+          required: ['schema'],
+          properties: {
+            name: { type: 'string' },
+            schema: { type: 'object' },
+            strict: { type: ['boolean', 'null'] },
+          },
+        },
+      },
+    },
+    // vLLM's spellings of the other constraints.
+    guided_regex: { type: 'string', minLength: 1, maxLength: 4096 },
+    guided_choice: { type: 'array', minItems: 1, maxItems: 256, items: { type: 'string', minLength: 1 } },
     // ivl's own, under their own names.
     reasoning: { enum: ['cot'] },
     votes: { type: 'integer', minimum: 1, maximum: 16 },
@@ -106,6 +125,39 @@ export interface ChatRequest {
   readonly reasoning?: 'cot';
   readonly votes?: number;
   readonly video_frames?: number;
+  readonly response_format?: {
+    readonly type: 'text' | 'json_object' | 'json_schema';
+    readonly json_schema?: {
+      readonly name?: string;
+      readonly schema: object;
+      readonly strict?: boolean | null;
+    };
+  };
+  readonly guided_regex?: string;
+  readonly guided_choice?: readonly string[];
+}
+
+/** The runtime's response format for `response_format`, `guided_regex` or `guided_choice`. */
+function responseFormatOf(request: ChatRequest): ChatOptions['responseFormat'] {
+  const format = request.response_format;
+  if (format?.type === 'json_schema') {
+    if (!format.json_schema)
+      throw new HttpError(
+        400,
+        'response_format json_schema needs "json_schema": { "schema": … }.',
+        'invalid_request_error',
+        'response_format',
+      );
+    const { name, schema, strict } = format.json_schema;
+    return {
+      type: 'json_schema',
+      json_schema: { schema, ...(name && { name }), ...(typeof strict === 'boolean' && { strict }) },
+    };
+  }
+  if (format?.type === 'json_object') return { type: 'json_object' };
+  if (request.guided_regex) return { type: 'regex', pattern: request.guided_regex };
+  if (request.guided_choice) return { type: 'choice', choices: request.guided_choice };
+  return undefined;
 }
 
 /** Limits on what one request may ask for. */
@@ -202,6 +254,7 @@ export function toRuntimeRequest(
     }),
     ...(samples > 1 && { votes: samples }),
     ...(request.reasoning && { reasoning: request.reasoning }),
+    ...(responseFormatOf(request) && { responseFormat: responseFormatOf(request)! }),
     signal,
   };
   return { messages, options, samples };

@@ -151,6 +151,34 @@ describe('the OpenAI-compatible server', () => {
     expect((completion as OpenAI.Chat.ChatCompletion).usage!.prompt_tokens).toBeGreaterThan(768);
   }, 60_000);
 
+  it('should constrain answers with response_format json_schema and guided_choice', async () => {
+    const schema = {
+      type: 'object',
+      properties: { colour: { enum: ['red', 'green'] }, count: { type: 'integer', minimum: 0, maximum: 9 } },
+      required: ['colour', 'count'],
+      additionalProperties: false,
+    };
+    const completion = await client.chat.completions.create({
+      model: 'tiny',
+      messages: question('Describe it as JSON.'),
+      max_tokens: 40,
+      temperature: 1,
+      seed: 4,
+      response_format: { type: 'json_schema', json_schema: { name: 'answer', schema, strict: true } },
+    });
+    const parsed = JSON.parse(completion.choices[0]!.message.content!);
+    expect(['red', 'green']).toContain(parsed.colour);
+    expect(parsed.count).toBeGreaterThanOrEqual(0);
+    expect(parsed.count).toBeLessThanOrEqual(9);
+    const choice = await client.chat.completions.create({
+      model: 'tiny',
+      messages: question('Yes or no?'),
+      max_tokens: 5,
+      guided_choice: ['yes', 'no'],
+    } as never);
+    expect(['yes', 'no']).toContain((choice as OpenAI.Chat.ChatCompletion).choices[0]!.message.content);
+  }, 60_000);
+
   it('should list the model and answer /health and /metrics', async () => {
     const models = await client.models.list();
     expect(models.data.map((m) => m.id)).toEqual([model.split('/').at(-1)]);

@@ -213,7 +213,12 @@ export async function createServer(settings: ServerSettings): Promise<IvlServer>
             ? [{ ...choicesOf(result!)[0], message: { role: 'assistant', content: result!.text } }]
             : choicesOf(result!),
           usage: usageOf(result!),
-          ...(result!.vote && { ivl: { vote: result!.vote } }),
+          ...((result!.vote || result!.grounding.length > 0) && {
+            ivl: {
+              ...(result!.vote && { vote: result!.vote }),
+              ...(result!.grounding.length > 0 && { grounding: result!.grounding }),
+            },
+          }),
         });
       }
 

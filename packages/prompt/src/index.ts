@@ -26,6 +26,8 @@ export {
   NUM_IMAGE_TOKEN,
   videoPrefix,
 } from './image-placeholders.js';
+export type { GroundedObject, GroundingBox, GroundingPoint } from './parse-grounding.js';
+export { groundingPrompt, parseGrounding } from './parse-grounding.js';
 export type { ConversationTurn } from './render-conversation.js';
 export { renderConversation } from './render-conversation.js';
 export type { ConversationTemplate } from './templates.js';

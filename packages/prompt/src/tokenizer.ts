@@ -47,6 +47,8 @@ function cleanUpTokenization(text: string): string {
 }
 
 const REPLACEMENT_CHARACTER = '\uFFFD';
+// Kept in decoded answers (see `decode` in createTokenizer).
+const GROUNDING_TAGS = ['<ref>', '</ref>', '<box>', '</box>', '<quad>', '</quad>'];
 
 /**
  * Wraps a `tokenizer.json` (and optional `tokenizer_config.json`) for an InternVL model.
@@ -85,13 +87,35 @@ export function createTokenizer(
     });
   }
 
-  const decode = (ids: readonly number[], { skipSpecialTokens = true } = {}) => {
+  const decodeRun = (ids: readonly number[], skipSpecialTokens: boolean) => {
     if (ids.length === 0) return '';
     const text = tokenizer.decode([...ids], {
       skip_special_tokens: skipSpecialTokens,
       clean_up_tokenization_spaces: false,
     });
     return family === 'internlm2' ? cleanUpTokenization(text) : text;
+  };
+  // InternVL's grounding tags are added tokens but not among the tokenizer's special tokens that
+  // `skip_special_tokens` drops in the official decode, so answers keep `<ref>…</ref><box>…</box>`.
+  const kept = new Map<number, string>();
+  for (const tag of GROUNDING_TAGS) {
+    const id = tokenizer.token_to_id(tag);
+    if (id !== undefined && id !== null) kept.set(id, tag);
+  }
+  const decode = (ids: readonly number[], { skipSpecialTokens = true } = {}) => {
+    if (!skipSpecialTokens || !ids.some((id) => kept.has(id))) return decodeRun(ids, skipSpecialTokens);
+    let text = '';
+    let run: number[] = [];
+    for (const id of ids) {
+      const tag = kept.get(id);
+      if (tag === undefined) {
+        run.push(id);
+        continue;
+      }
+      text += decodeRun(run, true) + tag;
+      run = [];
+    }
+    return text + decodeRun(run, true);
   };
 
   return {

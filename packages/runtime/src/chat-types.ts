@@ -1,3 +1,4 @@
+import type { GroundedObject } from '@ivl/prompt';
 import type { ResponseFormat, SamplingOptions, VoteResult } from '@ivl/sampling';
 
 /** Options of one `chat` call. Sampling options override `generation_config.json`. */
@@ -81,6 +82,11 @@ export interface ChatResult {
   readonly samples: readonly ChatSample[];
   /** With `votes`: the majority vote over the samples' final answers. */
   readonly vote?: VoteResult;
+  /**
+   * The answer's `<ref>…</ref><box>…</box>` regions (0–1000), with boxes in pixels when the
+   * conversation shows exactly one image; empty when it grounds nothing.
+   */
+  readonly grounding: readonly GroundedObject[];
 }
 
 /** Streamed events of a chat call, in order. */

@@ -33,6 +33,8 @@ export interface MediaBlock {
 export interface PreparedMedia {
   readonly blocks: readonly MediaBlock[];
   readonly promptMedia: readonly PromptMedia[];
+  /** Decoded size of each image, in order (grounding boxes are relative to it). */
+  readonly imageSizes: readonly { readonly width: number; readonly height: number }[];
 }
 
 /** What {@link MediaEncoder.embed} did. */
@@ -109,6 +111,7 @@ export function createMediaEncoder(settings: MediaEncoderSettings): MediaEncoder
       const blocks: MediaBlock[] = [];
       const promptMedia: PromptMedia[] = [];
       const seen = new Map<string, MediaBlock>();
+      const imageSizes: { width: number; height: number }[] = [];
       for (const item of items) {
         throwIfAborted(options.signal);
         if (item.kind === 'image') {
@@ -123,6 +126,7 @@ export function createMediaEncoder(settings: MediaEncoderSettings): MediaEncoder
           );
           blocks.push(prepared);
           promptMedia.push({ kind: 'image', tiles: prepared.tiles });
+          imageSizes.push({ width: image.width, height: image.height });
           continue;
         }
         // Video frames take the images' path: one tile each (the official load_video's max_num=1).
@@ -155,7 +159,7 @@ export function createMediaEncoder(settings: MediaEncoderSettings): MediaEncoder
         }
         promptMedia.push({ kind: 'video', frames: video.indices.length });
       }
-      return { blocks, promptMedia };
+      return { blocks, promptMedia, imageSizes };
     },
 
     async embed(blocks, signal) {

@@ -7,7 +7,7 @@ import {
   type ModelDtype,
   type ModelManifest,
 } from '@ivl/core';
-import { buildChatPrompt, type ChatPromptTurn } from '@ivl/prompt';
+import { buildChatPrompt, type ChatPromptTurn, parseGrounding } from '@ivl/prompt';
 import { createGrammarEngine, type GrammarEngine, vocabularyFromTokenizerJson } from '@ivl/sampling';
 import { splitTileBudget } from '@ivl/tiling';
 import { CallQueue } from './call-queue.js';
@@ -308,6 +308,7 @@ export async function createRuntimeFromStore(settings: RuntimeSettings): Promise
       },
       samples,
       ...(vote && { vote }),
+      grounding: parseGrounding(winner.text, media.imageSizes.length === 1 ? media.imageSizes[0] : undefined),
     };
     yield { type: 'done', ...result };
   }
