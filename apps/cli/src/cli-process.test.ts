@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -125,6 +125,53 @@ describe('the ivl process', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/stopping: finishing requests/);
     await expect(fetch(`${address}/health`)).rejects.toThrow();
+  }, 60_000);
+
+  it('should follow --json-schema and draw the grounded boxes with --draw', async () => {
+    const schema = join(workDir, 'pet.json');
+    writeFileSync(
+      schema,
+      JSON.stringify({
+        type: 'object',
+        properties: { pet: { enum: ['cat', 'dog'] }, legs: { type: 'integer', minimum: 0, maximum: 8 } },
+        required: ['pet', 'legs'],
+      }),
+    );
+    const constrained = await start([
+      'chat',
+      '-m',
+      model,
+      '--json-schema',
+      schema,
+      '--temperature',
+      '1',
+      '--seed',
+      '5',
+      '--max-new-tokens',
+      '40',
+      'Which pet?',
+    ]).done;
+    expect(constrained.code).toBe(0);
+    const answer = JSON.parse(constrained.stdout.trim());
+    expect(['cat', 'dog']).toContain(answer.pet);
+    const picture = join(workDir, 'boxes.png');
+    const drawn = await start([
+      'chat',
+      '-m',
+      model,
+      '-i',
+      sample,
+      '--max-tiles',
+      '1',
+      '--max-new-tokens',
+      '2',
+      '--draw',
+      picture,
+      'Where is it?',
+    ]).done;
+    expect(drawn.code).toBe(0);
+    expect(drawn.stderr).toMatch(/\[drew \d+ grounded box\(es\) on .*sample\.jpg into .*boxes\.png\]/);
+    expect(existsSync(picture)).toBe(true);
   }, 60_000);
 
   it('should print every error as one line, and the stack only with --verbose', async () => {

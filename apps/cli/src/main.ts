@@ -96,6 +96,8 @@ export async function main(
     .option('--seed <n>', 'sampling seed', integer)
     .option('--votes <n>', 'sample n answers from one prefill and majority-vote them', integer)
     .option('--cot', "append the paper's chain-of-thought prompt")
+    .option('--json-schema <file>', 'make the answer follow this JSON schema (constrained decoding)')
+    .option('--draw <out.png>', "draw the answer's grounded boxes on the first image")
     .option('--device <list>', 'cpu, cuda, webgpu, or a fallback list like cuda,cpu', 'cpu')
     .option('--threads <n>', 'CPU threads', integer)
     .option(

@@ -1,7 +1,11 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createNodeBackend, type NodeDevice } from '@ivl/backend-node';
-import type { ChatMessage, ChatOptions, ContentPart, Runtime } from '@ivl/runtime';
+import { InvalidArgumentError } from '@ivl/core';
+import type { ChatMessage, ChatOptions, ChatResult, ContentPart, Runtime } from '@ivl/runtime';
 import { createRuntime } from '@ivl/runtime/node';
+import { drawGrounding } from '../draw-grounding.js';
 import { createProgress } from '../progress.js';
 
 export interface ChatCommandOptions {
@@ -19,6 +23,10 @@ export interface ChatCommandOptions {
   readonly device: string;
   readonly threads?: number;
   readonly dtype?: 'fp32' | 'fp16' | 'q8' | 'q4';
+  /** A JSON schema file the answer must follow (constrained decoding). */
+  readonly jsonSchema?: string;
+  /** Draw the answer's grounded boxes on the (first) image into this PNG. */
+  readonly draw?: string;
   /** Stops loading or the answer (Ctrl-C). */
   readonly signal?: AbortSignal;
 }
@@ -78,14 +86,14 @@ function chatOptions(options: ChatCommandOptions): ChatOptions {
   };
 }
 
-/** Streams one answer; returns its text. */
+/** Streams one answer; returns its result. */
 export async function answer(
   runtime: Runtime,
   messages: readonly ChatMessage[],
   options: ChatOptions,
   output: Output,
-): Promise<string> {
-  let text = '';
+): Promise<ChatResult> {
+  let result: ChatResult | undefined;
   for await (const event of runtime.chat(messages, options)) {
     if (event.type === 'image-encoded') {
       output.error(
@@ -97,7 +105,7 @@ export async function answer(
       output.line(`--- sample ${event.sample + 1}: answer ${event.answer ?? '(none)'}`);
       output.line(event.text);
     } else if (event.type === 'done') {
-      text = event.text;
+      result = event;
       if (event.vote) {
         output.line(
           `--- vote: ${event.vote.votes.map((v) => `${v.answer} ×${v.count}`).join(', ') || 'no answers'}${event.vote.unanswered ? `, ${event.vote.unanswered} without an answer` : ''}`,
@@ -113,7 +121,27 @@ export async function answer(
       );
     }
   }
-  return text;
+  return result!;
+}
+
+/** The response format of `--json-schema <file>`. */
+async function schemaFormat(path: string): Promise<ChatOptions['responseFormat']> {
+  let schema: unknown;
+  try {
+    schema = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new InvalidArgumentError({
+      argument: 'json-schema',
+      message: `--json-schema ${path} is not a readable JSON file: ${error instanceof Error ? error.message : String(error)}.`,
+    });
+  }
+  if (typeof schema !== 'object' || schema === null) {
+    throw new InvalidArgumentError({
+      argument: 'json-schema',
+      message: `--json-schema ${path} must hold a JSON schema object.`,
+    });
+  }
+  return { type: 'json_schema', json_schema: { name: basename(path, '.json'), schema } };
 }
 
 /**
@@ -141,14 +169,28 @@ export async function chatCommand(
         ? [{ type: 'video', video: options.video, frames: options.frames } as ContentPart]
         : []),
     ];
-    const settings = chatOptions(options);
+    const settings: ChatOptions = {
+      ...chatOptions(options),
+      ...(options.jsonSchema && { responseFormat: await schemaFormat(options.jsonSchema) }),
+    };
+    if (options.draw && !options.image?.length) {
+      throw new InvalidArgumentError({
+        argument: 'draw',
+        message: '--draw needs an image (-i) to draw the boxes on.',
+      });
+    }
     if (question !== undefined) {
-      await answer(
+      const result = await answer(
         runtime,
         [{ role: 'user', content: [...media, { type: 'text', text: question }] }],
         settings,
         output,
       );
+      if (options.draw) {
+        await drawGrounding(options.image![0]!, result.grounding, options.draw);
+        const boxes = result.grounding.reduce((count, object) => count + object.boxes.length, 0);
+        output.error(`[drew ${boxes} grounded box(es) on ${options.image![0]} into ${options.draw}]`);
+      }
       return;
     }
     const terminal = process.stdin.isTTY === true;
@@ -171,7 +213,7 @@ export async function chatCommand(
           role: 'user',
           content: history.length === 0 ? [...media, { type: 'text', text: line }] : line,
         });
-        history.push({ role: 'assistant', content: await answer(runtime, history, settings, output) });
+        history.push({ role: 'assistant', content: (await answer(runtime, history, settings, output)).text });
         prompt();
       }
     } finally {
