@@ -14,7 +14,7 @@ export const LABEL_COLOURS = [
   '#ff2d55',
 ];
 
-const escape = (text: string) =>
+const escapeXml = (text: string) =>
   text.replace(
     /[<>&"']/g,
     (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!,
@@ -42,7 +42,7 @@ export async function drawGrounding(
       const x2 = (box.x2 * width) / 1000;
       const y2 = (box.y2 * height) / 1000;
       const label = object.label
-        ? `<text x="${x1 + stroke}" y="${Math.max(font, y1 - stroke)}" font-family="sans-serif" font-size="${font}" fill="${colour}">${escape(object.label)}</text>`
+        ? `<text x="${x1 + stroke}" y="${Math.max(font, y1 - stroke)}" font-family="sans-serif" font-size="${font}" fill="${colour}">${escapeXml(object.label)}</text>`
         : '';
       return `<rect x="${x1}" y="${y1}" width="${x2 - x1}" height="${y2 - y1}" fill="none" stroke="${colour}" stroke-width="${stroke}"/>${label}`;
     });
