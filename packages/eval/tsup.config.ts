@@ -1,3 +1,3 @@
 import { defineLibraryConfig } from '@ivl/build-config/tsup';
 
-export default defineLibraryConfig({ entry: ['src/index.ts'] });
+export default defineLibraryConfig({ entry: ['src/index.ts', 'src/node/index.ts'] });

@@ -3,12 +3,14 @@ import { Command, InvalidArgumentError as CommanderArgumentError } from 'command
 import { chatCommand, type Output } from './commands/chat.js';
 import { convertCommand } from './commands/convert.js';
 import { demoCommand } from './commands/demo.js';
+import { evalCommand, evalReportCommand } from './commands/eval.js';
 import { serveCommand } from './commands/serve.js';
 import { tilesCommand } from './commands/tiles.js';
 import { reportError } from './report-error.js';
 
 // src/main.ts and dist/main.js both sit one level below the package root.
 const SAMPLE_IMAGE = fileURLToPath(new URL('../assets/sample.jpg', import.meta.url));
+const SAMPLE_EVAL_SET = fileURLToPath(new URL('../assets/eval-sample.tsv', import.meta.url));
 
 function integer(value: string): number {
   const parsed = Number(value);
@@ -126,6 +128,36 @@ export async function main(
     .option('--model-name <name>', 'the model id /v1/models lists')
     .option('--shutdown-deadline-ms <n>', 'on SIGTERM, how long running requests may finish', integer, 10_000)
     .action((options) => serveCommand({ ...options, signal }, output));
+
+  const evaluate = program
+    .command('eval')
+    .description(
+      'Answer and score a VLMEvalKit multiple-choice set (TSV) as VLMEvalKit evaluates InternVL: direct, CoT, or majority vote. Resumable.',
+    )
+    .option('--data <set.tsv>', 'the TSV (default: the bundled synthetic sample set)', SAMPLE_EVAL_SET)
+    .option('-m, --model <dir>', 'ivl model directory, or a Hugging Face checkpoint')
+    .option('--mode <mode>', 'direct, cot or vote', 'direct')
+    .option('--votes <n>', 'samples of a vote (CoT, temperature 0.6, top-p 0.95)', integer)
+    .option('--limit <k>', 'only the first k questions', integer)
+    .option('--max-new-tokens <n>', 'most tokens per answer', integer, 4096)
+    .option('--postprocess', "extract \\boxed{} before reading the option (VLMEvalKit's use_postprocess)")
+    .option(
+      '--out <results.jsonl>',
+      'results, one JSON line per question (resumed when it exists)',
+      'results.jsonl',
+    )
+    .option('--device <list>', 'cpu, cuda, webgpu, or a fallback list like cuda,cpu', 'cpu')
+    .option('--threads <n>', 'CPU threads', integer)
+    .action((options) => {
+      if (!options.model) throw new CommanderArgumentError('ivl eval needs -m <model>');
+      return evalCommand({ ...options, signal }, output);
+    });
+  evaluate
+    .command('report')
+    .description('Accuracy per run and category with the token cost of each, and a chart (SVG).')
+    .argument('<results...>', 'results files of ivl eval')
+    .option('--chart <out.svg>', 'write the accuracy-vs-tokens chart')
+    .action((files: string[], options) => evalReportCommand(files, options.chart, output));
 
   program
     .command('demo')

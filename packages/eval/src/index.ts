@@ -8,3 +8,9 @@ export {
   reorganizePrompt,
   tilesPerImage,
 } from './mcq-prompt.js';
+export type { EvalSummary } from './report.js';
+export { formatReport, renderChart, summarize } from './report.js';
+export type { EvalMode, EvalRecord, EvalSettings } from './run-evaluation.js';
+export { checkEvalSettings, evaluateItem, evaluationPrompt } from './run-evaluation.js';
+export type { EvalItem } from './vlmevalkit-tsv.js';
+export { readVlmEvalTsv } from './vlmevalkit-tsv.js';

@@ -1,0 +1,3 @@
+export * from '../index.js';
+export type { EvalProgress, EvalRunMeta } from './results-file.js';
+export { readResults, runEvaluationFile } from './results-file.js';
