@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError as CommanderArgumentError } from 'command
 import { chatCommand, type Output } from './commands/chat.js';
 import { convertCommand } from './commands/convert.js';
 import { demoCommand } from './commands/demo.js';
-import { evalCommand, evalReportCommand } from './commands/eval.js';
+import { evalCommand, evalReportCommand, evalWorkerCommand } from './commands/eval.js';
 import { serveCommand } from './commands/serve.js';
 import { tilesCommand } from './commands/tiles.js';
 import { reportError } from './report-error.js';
@@ -49,6 +49,7 @@ export async function main(
   const program = new Command('ivl')
     .description('InternVL 2.5 in JavaScript: tiles, conversion, chat.')
     .option('--verbose', 'print the stack (and causes) of an error')
+    .enablePositionalOptions()
     .showHelpAfterError()
     .exitOverride();
 
@@ -131,6 +132,8 @@ export async function main(
 
   const evaluate = program
     .command('eval')
+    // `ivl eval worker --queue …`: the subcommand's own options, not eval's of the same names.
+    .enablePositionalOptions()
     .description(
       'Answer and score a VLMEvalKit multiple-choice set (TSV) as VLMEvalKit evaluates InternVL: direct, CoT, or majority vote. Resumable.',
     )
@@ -148,10 +151,24 @@ export async function main(
     )
     .option('--device <list>', 'cpu, cuda, webgpu, or a fallback list like cuda,cpu', 'cpu')
     .option('--threads <n>', 'CPU threads', integer)
+    .option(
+      '--queue <redis-url>',
+      'put the questions on a BullMQ queue for `ivl eval worker`s (redis://host:port)',
+    )
     .action((options) => {
       if (!options.model) throw new CommanderArgumentError('ivl eval needs -m <model>');
       return evalCommand({ ...options, signal }, output);
     });
+  evaluate
+    .command('worker')
+    .description(
+      'Answer the questions of `ivl eval --queue` runs, with the model loaded once, until stopped.',
+    )
+    .requiredOption('--queue <redis-url>', 'the BullMQ queue (redis://host:port)')
+    .requiredOption('-m, --model <dir>', 'ivl model directory, or a Hugging Face checkpoint')
+    .option('--device <list>', 'cpu, cuda, webgpu, or a fallback list like cuda,cpu', 'cpu')
+    .option('--threads <n>', 'CPU threads', integer)
+    .action((options) => evalWorkerCommand({ ...options, signal }, output));
   evaluate
     .command('report')
     .description('Accuracy per run and category with the token cost of each, and a chart (SVG).')

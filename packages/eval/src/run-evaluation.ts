@@ -29,6 +29,8 @@ export interface EvalRecord {
   readonly ms: number;
   /** With `vote`: each sample's extracted letter. */
   readonly samples?: readonly string[];
+  /** On a queue: the worker that answered. */
+  readonly worker?: string;
 }
 
 /** Settings of {@link evaluateItem}. */

@@ -1,7 +1,16 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { EvalMode } from '@ivl/eval';
-import { formatReport, readResults, renderChart, runEvaluationFile, summarize } from '@ivl/eval/node';
+import {
+  formatReport,
+  readResults,
+  redisConnection,
+  renderChart,
+  runEvaluationFile,
+  runEvaluationOnQueue,
+  startEvalWorker,
+  summarize,
+} from '@ivl/eval/node';
 import { type Output, openRuntime } from './chat.js';
 
 export interface EvalCommandOptions {
@@ -15,14 +24,86 @@ export interface EvalCommandOptions {
   readonly postprocess?: boolean;
   readonly device: string;
   readonly threads?: number;
+  /** `redis://…`: put the questions on a BullMQ queue for `ivl eval worker`s, gather the answers. */
+  readonly queue?: string;
   readonly signal?: AbortSignal;
 }
 
 const minutes = (seconds: number) =>
   seconds >= 90 ? `${(seconds / 60).toFixed(1)} min` : `${Math.round(seconds)} s`;
 
-/** `ivl eval`: a VLMEvalKit multiple-choice set, answered and scored, resumable. */
+type ProgressRecord = { index: string; extracted: string; correct: boolean; worker?: string };
+
+const progressLine =
+  (output: Output) =>
+  (progress: {
+    done: number;
+    total: number;
+    correct: number;
+    etaSeconds: number;
+    record: ProgressRecord;
+  }) => {
+    const { done, total, correct, etaSeconds, record } = progress;
+    output.error(
+      `[${done}/${total}] question ${record.index}: ${record.extracted}${record.correct ? ' ✓' : ''}${record.worker ? ` (${record.worker})` : ''} · ${correct}/${done} right · ETA ${minutes(etaSeconds)}`,
+    );
+  };
+
+/**
+ * `ivl eval`: a VLMEvalKit multiple-choice set, answered and scored, resumable. With `--queue`
+ * the questions go to a BullMQ queue and `ivl eval worker` processes answer them.
+ */
 export async function evalCommand(options: EvalCommandOptions, output: Output): Promise<void> {
+  const common = {
+    data: options.data,
+    out: options.out,
+    model: basename(options.model),
+    mode: options.mode,
+    maxNewTokens: options.maxNewTokens,
+    ...(options.votes !== undefined && { votes: options.votes }),
+    ...(options.limit !== undefined && { limit: options.limit }),
+    ...(options.postprocess && { postprocess: true }),
+    onProgress: progressLine(output),
+  };
+  let records: Awaited<ReturnType<typeof runEvaluationFile>>['records'];
+  if (options.queue) {
+    // The workers load the model; this process only hands out questions and gathers answers.
+    output.error(`queueing on ${options.queue}; \`ivl eval worker\` processes answer`);
+    ({ records } = await runEvaluationOnQueue({ ...common, connection: redisConnection(options.queue) }));
+  } else {
+    const runtime = await openRuntime(
+      options.model,
+      options.device,
+      options.threads,
+      output,
+      undefined,
+      options.signal,
+    );
+    try {
+      ({ records } = await runEvaluationFile({
+        runtime,
+        ...common,
+        ...(options.signal && { signal: options.signal }),
+      }));
+    } finally {
+      await runtime.dispose();
+    }
+  }
+  output.line(formatReport([summarize(records)]));
+  output.line(`results: ${options.out} (settings in ${options.out}.meta.json)`);
+}
+
+/** `ivl eval worker`: answers queued questions with a model loaded once, until Ctrl-C or SIGTERM. */
+export async function evalWorkerCommand(
+  options: {
+    readonly queue: string;
+    readonly model: string;
+    readonly device: string;
+    readonly threads?: number;
+    readonly signal?: AbortSignal;
+  },
+  output: Output,
+): Promise<void> {
   const runtime = await openRuntime(
     options.model,
     options.device,
@@ -31,28 +112,18 @@ export async function evalCommand(options: EvalCommandOptions, output: Output): 
     undefined,
     options.signal,
   );
-  try {
-    const { records } = await runEvaluationFile({
-      runtime,
-      data: options.data,
-      out: options.out,
-      model: basename(options.model),
-      mode: options.mode,
-      maxNewTokens: options.maxNewTokens,
-      ...(options.votes !== undefined && { votes: options.votes }),
-      ...(options.limit !== undefined && { limit: options.limit }),
-      ...(options.postprocess && { postprocess: true }),
-      ...(options.signal && { signal: options.signal }),
-      onProgress: ({ done, total, correct, etaSeconds, record }) =>
-        output.error(
-          `[${done}/${total}] question ${record.index}: ${record.extracted}${record.correct ? ' ✓' : ''} · ${correct}/${done} right · ETA ${minutes(etaSeconds)}`,
-        ),
-    });
-    output.line(formatReport([summarize(records)]));
-    output.line(`results: ${options.out} (settings in ${options.out}.meta.json)`);
-  } finally {
-    await runtime.dispose();
-  }
+  const worker = startEvalWorker({
+    connection: redisConnection(options.queue),
+    runtime,
+    onJob: (record) => output.error(`answered question ${record.index}: ${record.extracted}`),
+  });
+  output.error(`worker ${process.pid} on ${options.queue}, waiting for questions`);
+  await new Promise<void>((resolve) => {
+    if (options.signal?.aborted) resolve();
+    options.signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await worker.close();
+  await runtime.dispose();
 }
 
 /** `ivl eval report`: accuracy per run and category, token cost, and a chart. */

@@ -65,19 +65,47 @@ export async function readResults(path: string): Promise<EvalRecord[]> {
  * @throws {InvalidArgumentError} for bad settings, or a results file made with other settings
  */
 export async function runEvaluationFile(
-  options: EvalSettings & {
-    readonly runtime: Runtime;
-    /** The TSV file. */
-    readonly data: string;
-    /** The results file (JSON lines). */
-    readonly out: string;
-    /** The model's name, for the run's metadata. */
-    readonly model: string;
-    /** Only the first `limit` questions. */
-    readonly limit?: number;
-    readonly onProgress?: (progress: EvalProgress) => void;
-  },
+  options: EvalFileOptions & { readonly runtime: Runtime },
 ): Promise<{ records: EvalRecord[]; meta: EvalRunMeta }> {
+  const { items, records, todo, meta } = await openEvaluation(options);
+  const started = performance.now();
+  let correct = records.filter((record) => record.correct).length;
+  for (const [position, item] of todo.entries()) {
+    const record = await evaluateItem(options.runtime, item, options);
+    // One line per answer, written whole: a kill leaves at most one unfinished line.
+    await appendFile(options.out, `${JSON.stringify(record)}\n`);
+    records.push(record);
+    if (record.correct) correct++;
+    const elapsed = (performance.now() - started) / 1000;
+    options.onProgress?.({
+      done: records.length,
+      total: items.length,
+      correct,
+      etaSeconds: (elapsed / (position + 1)) * (todo.length - position - 1),
+      record,
+    });
+  }
+  return { records, meta };
+}
+
+/** Where and how an evaluation runs. */
+export interface EvalFileOptions extends EvalSettings {
+  /** The TSV file. */
+  readonly data: string;
+  /** The results file (JSON lines). */
+  readonly out: string;
+  /** The model's name, for the run's metadata. */
+  readonly model: string;
+  /** Only the first `limit` questions. */
+  readonly limit?: number;
+  readonly onProgress?: (progress: EvalProgress) => void;
+}
+
+/**
+ * Reads the set and the results so far, and writes (or checks) the run's settings beside them.
+ * @internal
+ */
+export async function openEvaluation(options: EvalFileOptions) {
   checkEvalSettings(options);
   const bytes = await readFile(options.data).catch((error: unknown) => {
     throw new InvalidArgumentError({
@@ -118,22 +146,5 @@ export async function runEvaluationFile(
   const records = await readResults(options.out);
   const done = new Set(records.map((record) => record.index));
   const todo = items.filter((item) => !done.has(item.index));
-  const started = performance.now();
-  let correct = records.filter((record) => record.correct).length;
-  for (const [position, item] of todo.entries()) {
-    const record = await evaluateItem(options.runtime, item, options);
-    // One line per answer, written whole: a kill leaves at most one unfinished line.
-    await appendFile(options.out, `${JSON.stringify(record)}\n`);
-    records.push(record);
-    if (record.correct) correct++;
-    const elapsed = (performance.now() - started) / 1000;
-    options.onProgress?.({
-      done: records.length,
-      total: items.length,
-      correct,
-      etaSeconds: (elapsed / (position + 1)) * (todo.length - position - 1),
-      record,
-    });
-  }
-  return { records, meta: existing ?? meta };
+  return { items, records, todo, meta: existing ?? meta };
 }
