@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Brings what the demo and the tests need on a machine with only Node 20 and npm:
-# pnpm at the pinned version, ffmpeg and Chromium from apt, and the workspace's packages.
+# pnpm at the pinned version, ffmpeg, Chromium and redis-server from apt, and the workspace's packages.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -15,6 +15,8 @@ fi
 apt_packages=()
 command -v ffmpeg >/dev/null 2>&1 || apt_packages+=(ffmpeg)
 [ "${IVL_SKIP_BROWSER:-}" = 1 ] || command -v chromium >/dev/null 2>&1 || [ -n "${IVL_CHROMIUM:-}" ] || apt_packages+=(chromium)
+# The distributed-evaluation tests start their own redis-server on loopback.
+[ "${IVL_SKIP_BROWSER:-}" = 1 ] || command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server)
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
