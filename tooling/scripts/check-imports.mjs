@@ -19,7 +19,7 @@ const ALLOWED = {
   '@ivl/convert': ['@ivl/core'],
   '@ivl/backend-node': ['@ivl/core'],
   '@ivl/backend-web': ['@ivl/core'],
-  '@ivl/eval': ['@ivl/core', '@ivl/runtime'],
+  '@ivl/eval': ['@ivl/core', '@ivl/runtime', '@ivl/tiling'],
   '@ivl/runtime': [
     '@ivl/core',
     '@ivl/tiling',

@@ -145,6 +145,10 @@ export async function main(
     .option('--max-new-tokens <n>', 'most tokens per answer', integer, 4096)
     .option('--postprocess', "extract \\boxed{} before reading the option (VLMEvalKit's use_postprocess)")
     .option(
+      '--upscale-first-image',
+      'upscale the first image 2× (on by default for files named *MMMU*, as VLMEvalKit)',
+    )
+    .option(
       '--out <results.jsonl>',
       'results, one JSON line per question (resumed when it exists)',
       'results.jsonl',

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, throwIfAborted } from '@ivl/core';
 import type { ChatMessage, ChatOptions, Runtime } from '@ivl/runtime';
+import { type RgbImage, resizeBilinear } from '@ivl/tiling';
 import { canInfer, extractBoxedContent } from './can-infer.js';
 import {
   buildMcqCotPrompt,
@@ -42,6 +43,13 @@ export interface EvalSettings {
   readonly maxNewTokens?: number;
   /** Apply VLMEvalKit's `extract_boxed_content` before extraction (its `use_postprocess`). @default false */
   readonly postprocess?: boolean;
+  /**
+   * Upscale the first image 2× (Pillow BILINEAR) before tiling, as VLMEvalKit does for InternVL on
+   * MMMU (`upscale=True` for datasets named MMMU…); needs `decodeImage`. @default false
+   */
+  readonly upscaleFirstImage?: boolean;
+  /** Decodes an image's bytes to RGB (`@ivl/eval/node` passes sharp's); needed for `upscaleFirstImage`. */
+  readonly decodeImage?: (bytes: Uint8Array) => Promise<RgbImage>;
   /** Asked when extraction finds nothing (VLMEvalKit would ask a GPT judge); `undefined` → `Z`. */
   readonly judge?: (item: EvalItem, response: string) => Promise<string | undefined>;
   readonly signal?: AbortSignal;
@@ -93,12 +101,23 @@ export async function evaluateItem(
   throwIfAborted(settings.signal);
   const text = evaluationPrompt(item, settings.mode);
   const maxTiles = tilesPerImage(item.images.length);
+  const images: (Uint8Array | RgbImage)[] = [...item.images];
+  if (settings.upscaleFirstImage && images.length > 0) {
+    if (!settings.decodeImage) {
+      throw new InvalidArgumentError({
+        argument: 'upscaleFirstImage',
+        message: 'upscaleFirstImage needs decodeImage (use @ivl/eval/node, which provides it).',
+      });
+    }
+    const first = await settings.decodeImage(item.images[0]!);
+    images[0] = resizeBilinear(first, first.width * 2, first.height * 2);
+  }
   const messages: ChatMessage[] = [
     {
       role: 'user',
       content: [
         { type: 'text', text },
-        ...item.images.map((image) => ({ type: 'image' as const, image, maxTiles })),
+        ...images.map((image) => ({ type: 'image' as const, image, maxTiles })),
       ],
     },
   ];

@@ -3,7 +3,7 @@ export type { PixelValueOptions } from './pixel-values.js';
 export { IMAGENET_MEAN, IMAGENET_STD, toPixelValues } from './pixel-values.js';
 export type { TileGrid, TileOptions, TilePlan, TileRect } from './plan-tiles.js';
 export { candidateGrids, closestGrid, MAX_TILES_LIMIT, planTiles } from './plan-tiles.js';
-export { resizeBicubic } from './resize-bicubic.js';
+export { resizeBicubic, resizeBilinear } from './resize-bicubic.js';
 export type { RgbImage } from './rgb-image.js';
 export { assertImageSize, createRgbImage, DEFAULT_MAX_PIXELS } from './rgb-image.js';
 export type { TiledImage, TileImageOptions } from './tile-image.js';

@@ -16,21 +16,39 @@ interface Coefficients {
   readonly taps: number;
 }
 
-/** Pillow's bicubic kernel, a = -0.5. */
-function bicubic(x: number): number {
-  const a = -0.5;
-  if (x < 0) x = -x;
-  if (x < 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
-  if (x < 2) return (((x - 5) * x + 8) * x - 4) * a;
-  return 0;
+/** @internal A Pillow resampling filter: its kernel and support (in source pixels at scale 1). */
+export interface ResampleFilter {
+  readonly support: number;
+  readonly kernel: (x: number) => number;
 }
+
+/** Pillow's bicubic kernel, a = -0.5. */
+const BICUBIC: ResampleFilter = {
+  support: 2,
+  kernel(x) {
+    const a = -0.5;
+    if (x < 0) x = -x;
+    if (x < 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
+    if (x < 2) return (((x - 5) * x + 8) * x - 4) * a;
+    return 0;
+  },
+};
+
+/** @internal Pillow's bilinear (triangle) kernel. */
+export const BILINEAR: ResampleFilter = {
+  support: 1,
+  kernel(x) {
+    if (x < 0) x = -x;
+    return x < 1 ? 1 - x : 0;
+  },
+};
 
 // Mirrors Pillow's precompute_coeffs + normalize_coeffs_8bpc operation for operation, so that
 // every float64 rounding step happens in the same order.
-function precomputeCoefficients(inSize: number, outSize: number): Coefficients {
+function precomputeCoefficients(inSize: number, outSize: number, filter: ResampleFilter): Coefficients {
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
-  const support = 2 * filterScale;
+  const support = filter.support * filterScale;
   const taps = Math.ceil(support) * 2 + 1;
   const inverseScale = 1 / filterScale;
   const bounds = new Int32Array(outSize * 2);
@@ -46,7 +64,7 @@ function precomputeCoefficients(inSize: number, outSize: number): Coefficients {
     xmax -= xmin;
     let sum = 0;
     for (let x = 0; x < xmax; x++) {
-      const w = bicubic((x + xmin - center + 0.5) * inverseScale);
+      const w = filter.kernel((x + xmin - center + 0.5) * inverseScale);
       kernel[x] = w;
       sum += w;
     }
@@ -200,20 +218,30 @@ export function resizeBicubic(image: RgbImage, width: number, height: number): R
   return resizeBicubicWith(image, width, height, 'auto');
 }
 
+/**
+ * Resizes an RGB image exactly as Pillow's `Image.resize((width, height), Image.BILINEAR)` does on
+ * 8-bit data (the triangle filter through the same fixed-point passes as {@link resizeBicubic}).
+ * VLMEvalKit upscales the first image of MMMU questions this way (2×) for InternVL.
+ */
+export function resizeBilinear(image: RgbImage, width: number, height: number): RgbImage {
+  return resizeBicubicWith(image, width, height, 'auto', BILINEAR);
+}
+
 /** @internal */
 export function resizeBicubicWith(
   image: RgbImage,
   width: number,
   height: number,
   implementation: ResampleImplementation,
+  filter: ResampleFilter = BICUBIC,
 ): RgbImage {
   assertImageSize(width, height, Number.POSITIVE_INFINITY);
   const needHorizontal = width !== image.width;
   const needVertical = height !== image.height;
   if (!needHorizontal && !needVertical) return { width, height, data: image.data.slice() };
 
-  const vertical = precomputeCoefficients(image.height, height);
-  const horizontal = needHorizontal ? precomputeCoefficients(image.width, width) : undefined;
+  const vertical = precomputeCoefficients(image.height, height, filter);
+  const horizontal = needHorizontal ? precomputeCoefficients(image.width, width, filter) : undefined;
   const kernels = implementation === 'js' ? null : loadWasmKernels();
   if (implementation === 'wasm' && !kernels)
     throw new DependencyMissingError({

@@ -24,6 +24,8 @@ export interface EvalCommandOptions {
   readonly postprocess?: boolean;
   readonly device: string;
   readonly threads?: number;
+  /** Upscale the first image 2× as VLMEvalKit does on MMMU. @default when the data file's name contains MMMU */
+  readonly upscaleFirstImage?: boolean;
   /** `redis://…`: put the questions on a BullMQ queue for `ivl eval worker`s, gather the answers. */
   readonly queue?: string;
   readonly signal?: AbortSignal;
@@ -63,6 +65,8 @@ export async function evalCommand(options: EvalCommandOptions, output: Output): 
     ...(options.votes !== undefined && { votes: options.votes }),
     ...(options.limit !== undefined && { limit: options.limit }),
     ...(options.postprocess && { postprocess: true }),
+    // VLMEvalKit: upscale=True where listinstr(['MMMU'], dataset).
+    upscaleFirstImage: options.upscaleFirstImage ?? basename(options.data).includes('MMMU'),
     onProgress: progressLine(output),
   };
   let records: Awaited<ReturnType<typeof runEvaluationFile>>['records'];

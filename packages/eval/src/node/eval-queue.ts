@@ -5,14 +5,17 @@ import type { Runtime } from '@ivl/runtime';
 import { type ConnectionOptions, Queue, QueueEvents, Worker } from 'bullmq';
 import { type EvalRecord, type EvalSettings, evaluateItem } from '../run-evaluation.js';
 import type { EvalItem } from '../vlmevalkit-tsv.js';
-import { type EvalFileOptions, type EvalRunMeta, openEvaluation } from './results-file.js';
+import { type EvalFileOptions, type EvalRunMeta, nodeDecodeImage, openEvaluation } from './results-file.js';
 
 /** The BullMQ queue ivl's evaluations use. */
 export const EVAL_QUEUE = 'ivl-eval';
 
 interface EvalJob {
   readonly item: Omit<EvalItem, 'images'> & { readonly images: readonly string[] };
-  readonly settings: Pick<EvalSettings, 'mode' | 'votes' | 'maxNewTokens' | 'postprocess'>;
+  readonly settings: Pick<
+    EvalSettings,
+    'mode' | 'votes' | 'maxNewTokens' | 'postprocess' | 'upscaleFirstImage'
+  >;
 }
 
 /** BullMQ's connection settings for a `redis://[:password@]host:port[/db]` URL. */
@@ -123,7 +126,7 @@ export function startEvalWorker(options: {
       const record = await evaluateItem(
         options.runtime,
         { ...item, images: item.images.map((text) => new Uint8Array(Buffer.from(text, 'base64'))) },
-        settings,
+        { ...settings, decodeImage: nodeDecodeImage },
       );
       const answered = { ...record, worker: name };
       options.onJob?.(answered);

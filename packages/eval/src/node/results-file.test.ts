@@ -9,9 +9,9 @@ import { tinyModel } from '@ivl/test-models';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatReport, renderChart, summarize } from '../report.js';
-import { evaluationPrompt } from '../run-evaluation.js';
+import { evaluateItem, evaluationPrompt } from '../run-evaluation.js';
 import { readVlmEvalTsv } from '../vlmevalkit-tsv.js';
-import { readResults, runEvaluationFile } from './results-file.js';
+import { nodeDecodeImage, readResults, runEvaluationFile } from './results-file.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ivl-eval-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -103,6 +103,24 @@ describe('evaluation runs on tiny-qwen2', () => {
     expect(InvalidArgumentError.isInstance(other)).toBe(true);
     expect((other as Error).message).toMatch(/was started with other settings \(mode: direct there, cot now/);
   }, 120_000);
+
+  it('should upscale the first image 2× (Pillow bilinear) when asked, as VLMEvalKit does on MMMU', async () => {
+    const items = readVlmEvalTsv(readFileSync(data, 'utf8'));
+    const plain = await evaluateItem(runtime, items[0]!, { mode: 'direct', maxNewTokens: 2 });
+    const misses = runtime.stats.mediaCacheMisses;
+    const upscaled = await evaluateItem(runtime, items[0]!, {
+      mode: 'direct',
+      maxNewTokens: 2,
+      upscaleFirstImage: true,
+      decodeImage: nodeDecodeImage,
+    });
+    // 64×64 → 1 tile; 128×128 still 1 tile, but other pixels: same prompt length, other encoding.
+    expect(upscaled.promptTokens).toBe(plain.promptTokens);
+    expect(runtime.stats.mediaCacheMisses).toBe(misses + 1);
+    await expect(
+      evaluateItem(runtime, items[0]!, { mode: 'direct', maxNewTokens: 1, upscaleFirstImage: true }),
+    ).rejects.toThrow(/needs decodeImage/);
+  });
 
   it('should vote over CoT samples of one prefill and report every run with its token cost', async () => {
     const before = runtime.stats.prefillCalls;

@@ -2,8 +2,12 @@ import { createHash } from 'node:crypto';
 import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
 import { InvalidArgumentError } from '@ivl/core';
 import type { Runtime } from '@ivl/runtime';
+import { decodeImage } from '@ivl/tiling/node';
 import { checkEvalSettings, type EvalRecord, type EvalSettings, evaluateItem } from '../run-evaluation.js';
 import { readVlmEvalTsv } from '../vlmevalkit-tsv.js';
+
+/** sharp's decoding, as the runtime's Node entry decodes images. */
+export const nodeDecodeImage = (bytes: Uint8Array) => decodeImage(bytes);
 
 /** What a results file was made with, kept beside it (`<out>.meta.json`), not in it. */
 export interface EvalRunMeta {
@@ -14,6 +18,7 @@ export interface EvalRunMeta {
   readonly votes?: number;
   readonly maxNewTokens: number;
   readonly postprocess: boolean;
+  readonly upscaleFirstImage: boolean;
   readonly startedAt: string;
 }
 
@@ -71,7 +76,7 @@ export async function runEvaluationFile(
   const started = performance.now();
   let correct = records.filter((record) => record.correct).length;
   for (const [position, item] of todo.entries()) {
-    const record = await evaluateItem(options.runtime, item, options);
+    const record = await evaluateItem(options.runtime, item, { ...options, decodeImage: nodeDecodeImage });
     // One line per answer, written whole: a kill leaves at most one unfinished line.
     await appendFile(options.out, `${JSON.stringify(record)}\n`);
     records.push(record);
@@ -123,6 +128,7 @@ export async function openEvaluation(options: EvalFileOptions) {
     ...(options.mode === 'vote' && { votes: options.votes ?? 5 }),
     maxNewTokens: options.maxNewTokens ?? 4096,
     postprocess: options.postprocess ?? false,
+    upscaleFirstImage: options.upscaleFirstImage ?? false,
     startedAt: new Date().toISOString(),
   };
   const metaPath = `${options.out}.meta.json`;
@@ -131,9 +137,9 @@ export async function openEvaluation(options: EvalFileOptions) {
     () => undefined,
   );
   if (existing) {
-    const differs = (['dataSha256', 'model', 'mode', 'votes', 'maxNewTokens', 'postprocess'] as const).filter(
-      (key) => existing[key] !== meta[key],
-    );
+    const differs = (
+      ['dataSha256', 'model', 'mode', 'votes', 'maxNewTokens', 'postprocess', 'upscaleFirstImage'] as const
+    ).filter((key) => existing[key] !== meta[key]);
     if (differs.length > 0) {
       throw new InvalidArgumentError({
         argument: 'out',
