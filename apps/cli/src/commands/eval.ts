@@ -56,6 +56,11 @@ const progressLine =
  * the questions go to a BullMQ queue and `ivl eval worker` processes answer them.
  */
 export async function evalCommand(options: EvalCommandOptions, output: Output): Promise<void> {
+  if (basename(options.data) === 'eval-sample.tsv') {
+    output.error(
+      'NOTE: the bundled sample set has synthetic pictures and questions; with the demo model (random weights) the answers are noise.',
+    );
+  }
   const common = {
     data: options.data,
     out: options.out,
