@@ -96,9 +96,21 @@ export function renderChart(
   const points = summaries
     .map((s, i) => {
       const colour = colours[i % colours.length];
+      const cx = x(s.meanGeneratedTokens);
+      const cy = y(s.accuracy);
+      // Labels of points that sit together are stacked; near the right edge they go left.
+      const right = cx > width * 0.7;
+      const labelY =
+        cy -
+        10 -
+        16 *
+          summaries
+            .slice(0, i)
+            .filter((o) => Math.abs(x(o.meanGeneratedTokens) - cx) < 80 && Math.abs(y(o.accuracy) - cy) < 20)
+            .length;
       return (
-        `<circle cx="${x(s.meanGeneratedTokens).toFixed(1)}" cy="${y(s.accuracy).toFixed(1)}" r="6" fill="${colour}"/>` +
-        `<text x="${(x(s.meanGeneratedTokens) + 10).toFixed(1)}" y="${(y(s.accuracy) + 4).toFixed(1)}" font-size="13" fill="${colour}">${s.label} ${(100 * s.accuracy).toFixed(1)}%</text>`
+        `<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="6" fill="${colour}"/>` +
+        `<text x="${(right ? cx - 10 : cx + 10).toFixed(1)}" y="${labelY.toFixed(1)}" font-size="13" fill="${colour}" text-anchor="${right ? 'end' : 'start'}">${s.label} ${(100 * s.accuracy).toFixed(1)}%</text>`
       );
     })
     .join('');
