@@ -75,9 +75,9 @@ describe('ivl eval', () => {
           '--votes',
           '3',
           '--max-new-tokens',
-          '8',
-          '--limit',
           '4',
+          '--limit',
+          '2',
           '--out',
           vote,
         ]).done
@@ -87,7 +87,7 @@ describe('ivl eval', () => {
     const report = await run(['eval', 'report', join(workDir, 'killed.jsonl'), vote, '--chart', chart]).done;
     expect(report.code).toBe(0);
     expect(report.stdout).toMatch(/^direct\s+12 /m);
-    expect(report.stdout).toMatch(/^vote@3\s+4 /m);
+    expect(report.stdout).toMatch(/^vote@3\s+2 /m);
     expect(readFileSync(chart, 'utf8')).toMatch(/^<svg [\s\S]*vote@3[\s\S]*<\/svg>$/);
   }, 120_000);
 

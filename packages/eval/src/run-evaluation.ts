@@ -124,7 +124,8 @@ export async function evaluateItem(
   const votes = settings.mode === 'vote' ? (settings.votes ?? 5) : 1;
   const options: ChatOptions = {
     maxNewTokens: settings.maxNewTokens ?? 4096,
-    ...(votes > 1 ? { votes, doSample: true, temperature: 0.6, topP: 0.95, topK: 0 } : { doSample: false }),
+    // top-k stays at 50: HF's default, which InternVL's chat() leaves in place under VLMEvalKit.
+    ...(votes > 1 ? { votes, doSample: true, temperature: 0.6, topP: 0.95 } : { doSample: false }),
     ...(settings.signal && { signal: settings.signal }),
   };
   const started = performance.now();

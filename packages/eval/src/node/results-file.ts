@@ -73,24 +73,41 @@ export async function runEvaluationFile(
   options: EvalFileOptions & { readonly runtime: Runtime },
 ): Promise<{ records: EvalRecord[]; meta: EvalRunMeta }> {
   const { items, records, todo, meta } = await openEvaluation(options);
+  const record = recordAnswers(options, records, items.length, todo.length);
+  for (const item of todo) {
+    await record(await evaluateItem(options.runtime, item, { ...options, decodeImage: nodeDecodeImage }));
+  }
+  return { records, meta };
+}
+
+/**
+ * Appends each answer to the results file as one whole line (a kill leaves at most one unfinished
+ * line), keeps the records, and reports progress with an ETA at this run's pace.
+ * @internal
+ */
+export function recordAnswers(
+  options: Pick<EvalFileOptions, 'out' | 'onProgress'>,
+  records: EvalRecord[],
+  total: number,
+  pending: number,
+): (record: EvalRecord) => Promise<void> {
   const started = performance.now();
   let correct = records.filter((record) => record.correct).length;
-  for (const [position, item] of todo.entries()) {
-    const record = await evaluateItem(options.runtime, item, { ...options, decodeImage: nodeDecodeImage });
-    // One line per answer, written whole: a kill leaves at most one unfinished line.
+  let answered = 0;
+  return async (record) => {
     await appendFile(options.out, `${JSON.stringify(record)}\n`);
     records.push(record);
     if (record.correct) correct++;
+    answered++;
     const elapsed = (performance.now() - started) / 1000;
     options.onProgress?.({
       done: records.length,
-      total: items.length,
+      total,
       correct,
-      etaSeconds: (elapsed / (position + 1)) * (todo.length - position - 1),
+      etaSeconds: (elapsed / answered) * (pending - answered),
       record,
     });
-  }
-  return { records, meta };
+  };
 }
 
 /** Where and how an evaluation runs. */
