@@ -1,5 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -173,6 +181,15 @@ describe('the ivl process', () => {
     expect(drawn.stderr).toMatch(/\[drew \d+ grounded box\(es\) on .*sample\.jpg into .*boxes\.png\]/);
     expect(existsSync(picture)).toBe(true);
   }, 60_000);
+
+  it('should print its version', async () => {
+    const { version } = JSON.parse(
+      readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8'),
+    );
+    const result = await start(['--version']).done;
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(version);
+  });
 
   it('should print every error as one line, and the stack only with --verbose', async () => {
     const missing = await start(['chat', '-m', join(workDir, 'no-model'), 'hi']).done;

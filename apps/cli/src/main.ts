@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError as CommanderArgumentError } from 'commander';
 import { chatCommand, type Output } from './commands/chat.js';
@@ -10,6 +11,12 @@ import { reportError } from './report-error.js';
 
 // src/main.ts and dist/main.js both sit one level below the package root.
 const SAMPLE_IMAGE = fileURLToPath(new URL('../assets/sample.jpg', import.meta.url));
+// The CLI's own package.json, one level up from src/ and dist/ alike.
+const CLI_VERSION = (
+  JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as {
+    version: string;
+  }
+).version;
 const SAMPLE_EVAL_SET = fileURLToPath(new URL('../assets/eval-sample.tsv', import.meta.url));
 
 function integer(value: string): number {
@@ -47,7 +54,8 @@ export async function main(
 ): Promise<number> {
   const { signal } = settings;
   const program = new Command('ivl')
-    .description('InternVL 2.5 in JavaScript: tiles, conversion, chat.')
+    .description('InternVL 2.5 in JavaScript: tiles, conversion, chat, serving, evaluation.')
+    .version(CLI_VERSION, '-V, --version', 'print the version of ivl')
     .option('--verbose', 'print the stack (and causes) of an error')
     .enablePositionalOptions()
     .showHelpAfterError()
