@@ -241,6 +241,7 @@ export function toRuntimeRequest(
   }
   const samples = request.votes ?? request.n ?? 1;
   const requested = request.max_completion_tokens ?? request.max_tokens;
+  const responseFormat = responseFormatOf(request);
   const options: ChatOptions = {
     maxNewTokens: Math.min(requested ?? limits.maxNewTokens, limits.maxNewTokens),
     ...(request.temperature !== undefined && {
@@ -254,7 +255,7 @@ export function toRuntimeRequest(
     }),
     ...(samples > 1 && { votes: samples }),
     ...(request.reasoning && { reasoning: request.reasoning }),
-    ...(responseFormatOf(request) && { responseFormat: responseFormatOf(request)! }),
+    ...(responseFormat && { responseFormat }),
     signal,
   };
   return { messages, options, samples };

@@ -11,6 +11,7 @@ import {
   startEvalWorker,
   summarize,
 } from '@ivl/eval/node';
+import { untilAborted } from '../until-aborted.js';
 import { type Output, openRuntime } from './chat.js';
 
 export interface EvalCommandOptions {
@@ -127,10 +128,7 @@ export async function evalWorkerCommand(
     onJob: (record) => output.error(`answered question ${record.index}: ${record.extracted}`),
   });
   output.error(`worker ${process.pid} on ${options.queue}, waiting for questions`);
-  await new Promise<void>((resolve) => {
-    if (options.signal?.aborted) resolve();
-    options.signal?.addEventListener('abort', () => resolve(), { once: true });
-  });
+  await untilAborted(options.signal);
   await worker.close();
   await runtime.dispose();
 }

@@ -1,5 +1,6 @@
 import type { NodeDevice } from '@ivl/backend-node';
 import { createServer } from '@ivl/server';
+import { untilAborted } from '../until-aborted.js';
 import type { Output } from './chat.js';
 
 export interface ServeCommandOptions {
@@ -40,10 +41,7 @@ export async function serveCommand(options: ServeCommandOptions, output: Output)
   });
   const address = await server.listen({ host: options.host, port: options.port });
   output.error(`serving ${options.model} at ${address}/v1 (OpenAI-compatible; Ctrl-C or SIGTERM stops)`);
-  await new Promise<void>((resolve) => {
-    if (options.signal?.aborted) resolve();
-    options.signal?.addEventListener('abort', () => resolve(), { once: true });
-  });
+  await untilAborted(options.signal);
   output.error(`stopping: finishing requests for up to ${options.shutdownDeadlineMs} ms`);
   await server.close({ deadlineMs: options.shutdownDeadlineMs });
   output.error('stopped');
