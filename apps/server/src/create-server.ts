@@ -4,7 +4,7 @@ import { createNodeBackend, type NodeDevice } from '@ivl/backend-node';
 import { AbortedError, InvalidArgumentError } from '@ivl/core';
 import type { ChatResult, FetchPolicy, FinishReason, Runtime } from '@ivl/runtime';
 import { createRuntime } from '@ivl/runtime/node';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { Admission } from './admission.js';
 import { type ChatRequest, chatRequestSchema, toRuntimeRequest } from './chat-request.js';
 import { createMetrics } from './metrics.js';
@@ -332,4 +332,3 @@ export async function createServer(settings: ServerSettings): Promise<IvlServer>
   };
 }
 
-export type { FastifyReply, FastifyRequest };
