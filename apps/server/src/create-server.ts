@@ -331,4 +331,3 @@ export async function createServer(settings: ServerSettings): Promise<IvlServer>
     },
   };
 }
-
