@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Fails when a package imports another along an edge DESIGN.md §1 forbids, imports a package it
-// does not declare, or imports onnxruntime outside the two backend packages.
+// Fails when a package imports another along an edge docs/DESIGN.md §1 forbids, imports a package it
+// does not declare, imports onnxruntime outside the two backend packages, or is published while it
+// depends on a private workspace package (npm could not install it).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -60,6 +61,16 @@ const rootDevDependencies = new Set(
 const workspaces = ['packages', 'apps', 'tooling'].flatMap((group) =>
   readdirSync(join(root, group)).map((name) => join(root, group, name)),
 );
+const privatePackages = new Set(
+  workspaces.flatMap((dir) => {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      return manifest.private ? [manifest.name] : [];
+    } catch {
+      return [];
+    }
+  }),
+);
 
 for (const dir of workspaces) {
   let manifest;
@@ -79,6 +90,12 @@ for (const dir of workspaces) {
       Object.keys(manifest[field] ?? {}),
     ),
   );
+  if (!manifest.private) {
+    for (const target of runtimeDeclared) {
+      if (privatePackages.has(target))
+        problems.push(`${relative(root, dir)}/package.json — published ${name} depends on private ${target}`);
+    }
+  }
   const srcDir = join(dir, 'src');
   let files = [];
   try {
@@ -106,7 +123,7 @@ for (const dir of workspaces) {
         problems.push(`${where} — only @ivl/backend-node and @ivl/backend-web may import onnxruntime`);
       }
       if (target.startsWith('@ivl/') && ALLOWED[name] && !ALLOWED[name].includes(target)) {
-        problems.push(`${where} — ${name} may not import ${target} (DESIGN.md §1)`);
+        problems.push(`${where} — ${name} may not import ${target} (docs/DESIGN.md §1)`);
       }
     }
   }

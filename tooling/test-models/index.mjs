@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertCheckpoint, writeSyntheticCheckpoint } from '@ivl/convert';
 import { partSource } from '@ivl/core';
-import { internlm2Tokenizer, internvlQwen2Tokenizer } from '@ivl/test-tokenizers';
+import { internlm2Tokenizer, internvlQwen2Tokenizer } from '@ivl/synthetic-tokenizers';
 
 export { internlm2Tokenizer };
 

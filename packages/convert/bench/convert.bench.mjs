@@ -3,7 +3,7 @@
 import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { internvlQwen2Tokenizer } from '@ivl/test-tokenizers';
+import { internvlQwen2Tokenizer } from '@ivl/synthetic-tokenizers';
 import { convertCheckpoint, writeSyntheticCheckpoint } from '../dist/index.js';
 
 const checkpoint = join(tmpdir(), 'ivl-bench-internvl2_5-1b-hf');

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointError } from '@ivl/core';
-import { internvlQwen2Tokenizer } from '@ivl/test-tokenizers';
+import { internvlQwen2Tokenizer } from '@ivl/synthetic-tokenizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpoint } from './checkpoint/read-checkpoint.js';
 import { convertCheckpoint } from './convert-checkpoint.js';

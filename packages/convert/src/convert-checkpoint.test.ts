@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { internlm2Tokenizer, internvlQwen2Tokenizer } from '@ivl/test-tokenizers';
+import { internlm2Tokenizer, internvlQwen2Tokenizer } from '@ivl/synthetic-tokenizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertCheckpoint } from './convert-checkpoint.js';
 import { writeSyntheticCheckpoint } from './synthetic/write-synthetic-checkpoint.js';

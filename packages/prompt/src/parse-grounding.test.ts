@@ -1,4 +1,4 @@
-import { internvlQwen2Tokenizer } from '@ivl/test-tokenizers';
+import { internvlQwen2Tokenizer } from '@ivl/synthetic-tokenizers';
 import { describe, expect, it } from 'vitest';
 import { groundingPrompt, parseGrounding } from './parse-grounding.js';
 import { createTokenizer } from './tokenizer.js';

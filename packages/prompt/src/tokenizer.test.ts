@@ -6,7 +6,7 @@ import {
   INTERNVL_QWEN2_SPECIAL_TOKENS,
   internvlQwen2Tokenizer,
   sentencePieceBpeTokenizer,
-} from '@ivl/test-tokenizers';
+} from '@ivl/synthetic-tokenizers';
 import { describe, expect, it } from 'vitest';
 import { buildPrompt } from './build-prompt.js';
 import { loadTokenizer } from './node/load-tokenizer.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createNodeBackend } from '@ivl/backend-node';
 import { convertCheckpoint, writeSyntheticCheckpoint } from '@ivl/convert';
 import { createTensor, MODEL_FORMAT_VERSION, partSource } from '@ivl/core';
-import { internvlQwen2Tokenizer } from '@ivl/test-tokenizers';
+import { internvlQwen2Tokenizer } from '@ivl/synthetic-tokenizers';
 import { createRuntime } from '../dist/node/index.js';
 
 const THREADS = Number(process.env.IVL_BENCH_THREADS ?? 2);

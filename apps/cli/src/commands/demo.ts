@@ -2,7 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VERSION as CONVERTER_VERSION, convertCheckpoint, writeSyntheticCheckpoint } from '@ivl/convert';
 import { MODEL_FORMAT_VERSION } from '@ivl/core';
-import { internvlQwen2Tokenizer } from '@ivl/test-tokenizers';
+import { internvlQwen2Tokenizer } from '@ivl/synthetic-tokenizers';
 import { answer, type Output, openRuntime } from './chat.js';
 
 export interface DemoCommandOptions {

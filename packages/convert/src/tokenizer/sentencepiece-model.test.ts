@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { CheckpointError } from '@ivl/core';
-import { sentencePieceBpeTokenizer } from '@ivl/test-tokenizers';
+import { sentencePieceBpeTokenizer } from '@ivl/synthetic-tokenizers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildTokenizerJson } from './build-tokenizer-json.js';
 import {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { MODEL_FORMAT_VERSION, type ModelDtype } from '@ivl/core';
+import { MODEL_FORMAT_VERSION, type ModelDtype, ModelLoadError } from '@ivl/core';
 
 /** `$XDG_CACHE_HOME/ivl/converted`, else `~/.cache/ivl/converted`. */
 export function defaultCacheDirectory(): string {
@@ -59,7 +59,7 @@ export async function convertedCheckpoint(
     onProgress?: (event: { stage: string; fraction: number }) => void;
   },
 ): Promise<string> {
-  const convert = await import('@ivl/convert');
+  const convert = await importConverter(checkpoint);
   const key = await conversionKey(checkpoint, { dtype: options.dtype, converterVersion: convert.VERSION });
   const target = join(options.cacheDirectory, key);
   const ready = await stat(join(target, SOURCE_FILE)).then(
@@ -79,6 +79,24 @@ export async function convertedCheckpoint(
   await writeFile(join(target, SOURCE_FILE), JSON.stringify({ checkpoint, dtype: options.dtype }));
   await removeStaleEntries(options.cacheDirectory, key, checkpoint, options.dtype);
   return target;
+}
+
+/**
+ * `@ivl/convert` is an optional peer: only a first load of a Hugging Face checkpoint needs it, and
+ * browsers never do. Its absence is said as what to install.
+ */
+async function importConverter(checkpoint: string): Promise<typeof import('@ivl/convert')> {
+  try {
+    return await import('@ivl/convert');
+  } catch (cause) {
+    const code = (cause as { code?: string }).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw cause;
+    throw new ModelLoadError({
+      path: checkpoint,
+      message: `${checkpoint} is a Hugging Face checkpoint, which must be converted once, and the converter is not installed. Install it with \`npm i @ivl/convert\`, or pass an ivl model directory (made by \`ivl convert\`).`,
+      cause,
+    });
+  }
 }
 
 async function removeStaleEntries(

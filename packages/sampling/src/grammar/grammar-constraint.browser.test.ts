@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findChromium, runInChromium } from '@ivl/browser-test';
-import { internvlQwen2Tokenizer } from '@ivl/test-tokenizers';
+import { internvlQwen2Tokenizer } from '@ivl/synthetic-tokenizers';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = mkdtempSync(join(tmpdir(), 'ivl-grammar-browser-'));

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@ivl/core';
-import { internvlQwen2Tokenizer } from '@ivl/test-tokenizers';
+import { internvlQwen2Tokenizer } from '@ivl/synthetic-tokenizers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyTokenBitmask } from '../logits-processors.js';
 import { createGrammarEngine, type GrammarEngine } from './grammar-constraint.js';
