@@ -43,11 +43,34 @@ describe('ivl tiles', () => {
     expect(output).toContain('grid         2 columns × 1 rows (maxTiles 6)');
   });
 
-  it('should fail with a typed message for a missing image and a bad option', async () => {
+  it('should print one JSON document with --json', async () => {
+    const { code, output } = await run('tiles', sample, '--json');
+    expect(code).toBe(0);
+    const document = JSON.parse(output);
+    expect(document).toMatchObject({
+      image: sample,
+      width: 1280,
+      height: 720,
+      grid: { columns: 4, rows: 2 },
+      resized: { width: 1792, height: 896 },
+      thumbnail: true,
+      numTiles: 9,
+      pixelValues: { dims: [9, 3, 448, 448], dtype: 'float32' },
+      imageTokens: 2304,
+      picture: null,
+    });
+    expect(document.tiles).toHaveLength(8);
+    expect(document.tiles[7]).toEqual({ x: 1344, y: 448, width: 448, height: 448 });
+  });
+
+  it('should fail with a typed message for a missing image, and exit 2 for a bad option or usage', async () => {
     const missing = await run('tiles', join(workDir, 'missing.jpg'));
     expect(missing.code).toBe(1);
     const bad = await run('tiles', sample, '--max-tiles', '0');
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
+    expect((await run('tiles')).code).toBe(2);
+    expect((await run('tiles', sample, '--no-such-option')).code).toBe(2);
+    expect((await run('--version')).code).toBe(0);
     expect(existsSync(join(workDir, 'missing.jpg'))).toBe(false);
   });
 });
@@ -112,6 +135,30 @@ describe('ivl chat', () => {
     );
     expect(single.code).toBe(0);
     expect(single.errors).toMatch(/\[encoded 1 image\(s\), 0 video\(s\): 1 new tiles/);
+    const json = await run(
+      'chat',
+      '-m',
+      model,
+      '-i',
+      sample,
+      '--max-tiles',
+      '1',
+      '--max-new-tokens',
+      '4',
+      '--json',
+      'What is this?',
+    );
+    expect(json.code).toBe(0);
+    const document = JSON.parse(json.output);
+    // The same greedy answer as the streamed one, as data.
+    expect(document.text).toBe(single.output.trim());
+    expect(document).toMatchObject({
+      question: 'What is this?',
+      finishReason: 'max-tokens',
+      usage: { generatedTokens: 4, imageTokens: 256 },
+      grounding: [],
+    });
+    expect(document.timings.prefillMs).toBeGreaterThan(0);
     const voted = await run(
       'chat',
       '-m',

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError as CommanderArgumentError } from 'commander';
+import { InvalidArgumentError } from '@ivl/core';
+import { Command, InvalidArgumentError as CommanderArgumentError, CommanderError } from 'commander';
 import { chatCommand, type Output } from './commands/chat.js';
 import { convertCommand } from './commands/convert.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand, evalReportCommand, evalWorkerCommand } from './commands/eval.js';
 import { serveCommand } from './commands/serve.js';
 import { tilesCommand } from './commands/tiles.js';
-import { reportError } from './report-error.js';
+import { reportError, USAGE_EXIT_CODE } from './report-error.js';
 
 // src/main.ts and dist/main.js both sit one level below the package root.
 const SAMPLE_IMAGE = fileURLToPath(new URL('../assets/sample.jpg', import.meta.url));
@@ -68,6 +69,7 @@ export async function main(
     .option('--max-tiles <n>', 'most tiles of the grid', integer, 12)
     .option('--min-tiles <n>', 'fewest tiles of the grid', integer, 1)
     .option('-o, --out <file.png>', 'write a picture of the tiling')
+    .option('--json', 'print the plan as one JSON document')
     .action((image: string, options) => tilesCommand(image, options, print));
 
   program
@@ -109,6 +111,10 @@ export async function main(
     .option('--cot', "append the paper's chain-of-thought prompt")
     .option('--json-schema <file>', 'make the answer follow this JSON schema (constrained decoding)')
     .option('--draw <out.png>', "draw the answer's grounded boxes on the first image")
+    .option(
+      '--json',
+      'print each answer as one JSON line (text, finishReason, usage, timings, grounding, vote)',
+    )
     .option('--device <list>', 'cpu, cuda, webgpu, or a fallback list like cuda,cpu', 'cpu')
     .option('--threads <n>', 'CPU threads', integer)
     .option(
@@ -168,7 +174,12 @@ export async function main(
       'put the questions on a BullMQ queue for `ivl eval worker`s (redis://host:port)',
     )
     .action((options) => {
-      if (!options.model) throw new CommanderArgumentError('ivl eval needs -m <model>');
+      if (!options.model) {
+        throw new InvalidArgumentError({
+          argument: 'model',
+          message: 'ivl eval needs -m <model>: an ivl model directory or a Hugging Face checkpoint.',
+        });
+      }
       return evalCommand({ ...options, signal }, output);
     });
   evaluate
@@ -203,8 +214,9 @@ export async function main(
     await program.parseAsync([...argv]);
     return 0;
   } catch (error) {
-    if (error instanceof Error && 'exitCode' in error && typeof error.exitCode === 'number')
-      return error.exitCode;
+    // Commander's own: help and --version exit 0; a usage error (unknown option, missing
+    // argument) has printed its message and exits 2, as shells' built-ins do.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
     const report = reportError(error, { verbose: program.opts().verbose === true, signal });
     for (const line of report.lines) output.error(line);
     return report.exitCode;

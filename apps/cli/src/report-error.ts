@@ -1,4 +1,7 @@
-import { AbortedError, IvlError } from '@ivl/core';
+import { AbortedError, InvalidArgumentError, IvlError } from '@ivl/core';
+
+/** A command used wrongly (bad option value, unknown option, missing argument): exit 2, by convention. */
+export const USAGE_EXIT_CODE = 2;
 
 /** What a failed command prints and exits with. */
 export interface ErrorReport {
@@ -11,7 +14,8 @@ const isBrokenPipe = (error: unknown) =>
   typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === 'EPIPE';
 
 /**
- * Turns any error into the one line a user sees: `ivl: ImageDecodeError: …`, exit code 1. An
+ * Turns any error into the one line a user sees: `ivl: ImageDecodeError: …`, exit code 1 (2 for
+ * an argument the command refused before any work). An
  * interrupt (Ctrl-C) exits 130, as shells expect; a reader that went away (EPIPE) ends quietly.
  */
 export function reportError(
@@ -44,5 +48,5 @@ export function reportError(
     }
     if (cause !== undefined && !(cause instanceof Error)) lines.push(String(cause));
   }
-  return { lines, exitCode: 1 };
+  return { lines, exitCode: InvalidArgumentError.isInstance(error) ? USAGE_EXIT_CODE : 1 };
 }

@@ -27,6 +27,8 @@ export interface ChatCommandOptions {
   readonly jsonSchema?: string;
   /** Draw the answer's grounded boxes on the (first) image into this PNG. */
   readonly draw?: string;
+  /** Print each answer as one JSON line ({@link answerDocument}) instead of streaming text. */
+  readonly json?: boolean;
   /** Stops loading or the answer (Ctrl-C). */
   readonly signal?: AbortSignal;
 }
@@ -86,15 +88,39 @@ function chatOptions(options: ChatCommandOptions): ChatOptions {
   };
 }
 
-/** Streams one answer; returns its result. */
+/**
+ * The JSON form of an answer (`ivl chat --json`), one line per answer. Field names are stable:
+ * new fields may be added, none renamed or removed.
+ */
+export function answerDocument(question: string, result: ChatResult) {
+  return {
+    question,
+    text: result.text,
+    finishReason: result.finishReason,
+    usage: result.usage,
+    timings: result.timings,
+    grounding: result.grounding,
+    ...(result.vote && {
+      vote: result.vote,
+      samples: result.samples.map((sample) => ({ text: sample.text, answer: sample.answer ?? null })),
+    }),
+  };
+}
+
+/** Streams one answer (or, with `json`, prints it as one JSON line when done); returns its result. */
 export async function answer(
   runtime: Runtime,
   messages: readonly ChatMessage[],
   options: ChatOptions,
   output: Output,
+  json = false,
 ): Promise<ChatResult> {
   let result: ChatResult | undefined;
   for await (const event of runtime.chat(messages, options)) {
+    if (json) {
+      if (event.type === 'done') result = event;
+      continue;
+    }
     if (event.type === 'image-encoded') {
       output.error(
         `[encoded ${event.images} image(s), ${event.videos} video(s): ${event.tiles} new tiles, ${event.cachedItems} cached, ${event.ms.toFixed(0)} ms]`,
@@ -185,7 +211,9 @@ export async function chatCommand(
         [{ role: 'user', content: [...media, { type: 'text', text: question }] }],
         settings,
         output,
+        options.json,
       );
+      if (options.json) output.line(JSON.stringify(answerDocument(question, result)));
       if (options.draw) {
         await drawGrounding(options.image![0]!, result.grounding, options.draw);
         const boxes = result.grounding.reduce((count, object) => count + object.boxes.length, 0);
@@ -213,7 +241,9 @@ export async function chatCommand(
           role: 'user',
           content: history.length === 0 ? [...media, { type: 'text', text: line }] : line,
         });
-        history.push({ role: 'assistant', content: (await answer(runtime, history, settings, output)).text });
+        const result = await answer(runtime, history, settings, output, options.json);
+        if (options.json) output.line(JSON.stringify(answerDocument(line, result)));
+        history.push({ role: 'assistant', content: result.text });
         prompt();
       }
     } finally {

@@ -9,6 +9,36 @@ export interface TilesCommandOptions {
   readonly maxTiles: number;
   readonly minTiles: number;
   readonly out?: string;
+  /** Print the plan as one JSON document ({@link tilesDocument}) instead of the table. */
+  readonly json?: boolean;
+}
+
+/** The JSON form of `ivl tiles --json`. Field names are stable: added to, never renamed or removed. */
+export function tilesDocument(
+  image: string,
+  decoded: { width: number; height: number },
+  tiled: TiledImage,
+  options: TilesCommandOptions,
+  elapsedMs: number,
+) {
+  const { grid, plan } = tiled;
+  return {
+    image,
+    width: decoded.width,
+    height: decoded.height,
+    maxTiles: options.maxTiles,
+    minTiles: options.minTiles,
+    grid: { columns: grid.columns, rows: grid.rows },
+    resized: { width: plan.resizedWidthPx, height: plan.resizedHeightPx },
+    tileSize: plan.tileSizePx,
+    tiles: plan.tiles.map(({ x, y, width, height }) => ({ x, y, width, height })),
+    thumbnail: plan.thumbnail,
+    numTiles: tiled.numTiles,
+    pixelValues: { dims: [...tiled.dims], dtype: tiled.pixelValues.dtype },
+    imageTokens: tiled.numTiles * 256,
+    ms: Number(elapsedMs.toFixed(1)),
+    picture: options.out ?? null,
+  };
 }
 
 const GAP_PX = 32;
@@ -94,6 +124,11 @@ export async function tilesCommand(
   const decoded = await decodeImage(image);
   const tiled = tileImage(decoded, { maxTiles: options.maxTiles, minTiles: options.minTiles });
   const elapsedMs = performance.now() - started;
+  if (options.json) {
+    if (options.out) await writeTilingPicture(tiled, options.out);
+    print(JSON.stringify(tilesDocument(image, decoded, tiled, options, elapsedMs)));
+    return;
+  }
   const { grid, plan } = tiled;
   print(`image        ${image} (${decoded.width}×${decoded.height})`);
   print(`grid         ${grid.columns} columns × ${grid.rows} rows (maxTiles ${options.maxTiles})`);
