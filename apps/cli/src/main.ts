@@ -6,6 +6,7 @@ import { chatCommand, type Output } from './commands/chat.js';
 import { convertCommand } from './commands/convert.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand, evalReportCommand, evalWorkerCommand } from './commands/eval.js';
+import { modelsCommand, modelsRemoveCommand, pullCommand } from './commands/models.js';
 import { serveCommand } from './commands/serve.js';
 import { tilesCommand } from './commands/tiles.js';
 import { reportError, USAGE_EXIT_CODE } from './report-error.js';
@@ -98,7 +99,10 @@ export async function main(
     .command('chat')
     .description('Ask an InternVL model about images and videos; interactive when no question is given.')
     .argument('[question]', 'the question (omit for an interactive conversation)')
-    .requiredOption('-m, --model <dir>', 'ivl model directory, or a Hugging Face checkpoint (converted once)')
+    .requiredOption(
+      '-m, --model <model>',
+      'ivl model directory, a Hugging Face checkpoint directory, or hf:owner/name from the Hub (downloaded and converted once)',
+    )
     .option('-i, --image <file>', 'an image (repeat for several)', collect)
     .option('-v, --video <file>', 'a video')
     .option('--frames <n>', 'frames sampled from the video', integer, 8)
@@ -198,6 +202,35 @@ export async function main(
     .argument('<results...>', 'results files of ivl eval')
     .option('--chart <out.svg>', 'write the accuracy-vs-tokens chart')
     .action((files: string[], options) => evalReportCommand(files, options.chart, output));
+
+  const dtypeOption = (value: string) => {
+    if (!['fp32', 'fp16', 'q8', 'q4'].includes(value))
+      throw new CommanderArgumentError('expected fp32, fp16, q8 or q4');
+    return value;
+  };
+  program
+    .command('pull')
+    .description(
+      'Download a checkpoint from the Hugging Face Hub (resumable; HF_TOKEN, HF_ENDPOINT honoured) and convert it once.',
+    )
+    .argument('<model>', 'owner/name on the Hub, e.g. OpenGVLab/InternVL2_5-1B (or owner/name@revision)')
+    .option('--revision <rev>', 'a branch, tag or commit (default main)')
+    .option('--dtype <dtype>', 'weights to convert to: fp32, fp16, q8 or q4', dtypeOption, 'fp32')
+    .option('--json', 'print the result as one JSON document')
+    .action((model: string, options) => pullCommand(model, { ...options, signal }, output));
+
+  const models = program
+    .command('models')
+    .description('List the cached models (downloaded checkpoints and converted models) with their sizes.')
+    .option('--json', 'print the list as one JSON document')
+    .action((options) => modelsCommand(options, output));
+  models
+    .command('rm')
+    .description(
+      "Remove a cached model: owner/name (its snapshots and conversions), owner/name@commit, or a converted model's id.",
+    )
+    .argument('<model>', 'what `ivl models` lists')
+    .action((selector: string) => modelsRemoveCommand(selector, output));
 
   program
     .command('demo')

@@ -6,7 +6,7 @@ import { InvalidArgumentError } from '@ivl/core';
 import type { ChatMessage, ChatOptions, ChatResult, ContentPart, Runtime } from '@ivl/runtime';
 import { createRuntime } from '@ivl/runtime/node';
 import { drawGrounding } from '../draw-grounding.js';
-import { createProgress } from '../progress.js';
+import { createModelProgress } from '../progress.js';
 
 export interface ChatCommandOptions {
   readonly model: string;
@@ -48,17 +48,14 @@ export async function openRuntime(
   dtype?: 'fp32' | 'fp16' | 'q8' | 'q4',
   signal?: AbortSignal,
 ): Promise<Runtime> {
-  const progress = createProgress('loading', output);
+  const progress = createModelProgress(output);
   try {
     const runtime = await createRuntime({
       model,
       backend: createNodeBackend({ device: device.split(',') as NodeDevice[], ...(threads && { threads }) }),
       ...(dtype && { dtype }),
       ...(signal && { signal }),
-      onProgress: (event) => {
-        if (event.type === 'convert') progress.update(event.fraction / 2, `converting ${event.stage}`);
-        else progress.update(0.5 + event.loadedBytes / event.totalBytes / 2, event.file);
-      },
+      onProgress: (event) => progress.update(event),
     });
     progress.stop();
     output.error(

@@ -1,5 +1,5 @@
 import { convertCheckpoint } from '@ivl/convert';
-import { createProgress } from '../progress.js';
+import { createProgress, formatBytes } from '../progress.js';
 import type { Output } from './chat.js';
 
 export interface ConvertCommandOptions {
@@ -8,14 +8,6 @@ export interface ConvertCommandOptions {
   /** Draw a progress bar (on a terminal), else print progress lines. */
   readonly progress?: boolean;
   readonly signal?: AbortSignal;
-}
-
-function formatBytes(bytes: number): string {
-  return bytes >= 1e9
-    ? `${(bytes / 1e9).toFixed(2)} GB`
-    : bytes >= 1e6
-      ? `${(bytes / 1e6).toFixed(1)} MB`
-      : `${(bytes / 1e3).toFixed(1)} kB`;
 }
 
 /** `ivl convert <checkpoint> <out>`: a Hugging Face InternVL checkpoint to an ivl model directory. */

@@ -10,7 +10,7 @@ export function defaultCacheDirectory(): string {
 }
 
 // Beside each converted model: which checkpoint it came from, to replace it when that changes.
-const SOURCE_FILE = 'ivl-cache-source.json';
+export const CONVERSION_SOURCE_FILE = 'ivl-cache-source.json';
 
 /**
  * The cache key of a conversion: the checkpoint's content as far as it can be known without
@@ -62,7 +62,7 @@ export async function convertedCheckpoint(
   const convert = await importConverter(checkpoint);
   const key = await conversionKey(checkpoint, { dtype: options.dtype, converterVersion: convert.VERSION });
   const target = join(options.cacheDirectory, key);
-  const ready = await stat(join(target, SOURCE_FILE)).then(
+  const ready = await stat(join(target, CONVERSION_SOURCE_FILE)).then(
     () => true,
     () => false,
   );
@@ -76,7 +76,7 @@ export async function convertedCheckpoint(
     ...(options.onProgress && { onProgress: options.onProgress }),
   });
   // Written last: an entry without it is an interrupted conversion, done again next time.
-  await writeFile(join(target, SOURCE_FILE), JSON.stringify({ checkpoint, dtype: options.dtype }));
+  await writeFile(join(target, CONVERSION_SOURCE_FILE), JSON.stringify({ checkpoint, dtype: options.dtype }));
   await removeStaleEntries(options.cacheDirectory, key, checkpoint, options.dtype);
   return target;
 }
@@ -107,7 +107,7 @@ async function removeStaleEntries(
 ) {
   for (const entry of await readdir(cacheDirectory, { withFileTypes: true })) {
     if (!entry.isDirectory() || entry.name === keep) continue;
-    const source = await readFile(join(cacheDirectory, entry.name, SOURCE_FILE), 'utf8')
+    const source = await readFile(join(cacheDirectory, entry.name, CONVERSION_SOURCE_FILE), 'utf8')
       .then((text) => JSON.parse(text) as { checkpoint?: string; dtype?: string })
       .catch(() => undefined);
     if (source?.checkpoint === checkpoint && source.dtype === dtype) {

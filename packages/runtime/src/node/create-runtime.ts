@@ -6,6 +6,7 @@ import type { LoadProgressEvent } from '../load-model.js';
 import { createRuntimeFromStore, type Runtime } from '../runtime.js';
 import { convertedCheckpoint, defaultCacheDirectory } from './conversion-cache.js';
 import { modelStoreFromDirectory } from './directory-store.js';
+import { type DownloadProgressEvent, downloadHubCheckpoint, parseHubModel } from './hub-checkpoint.js';
 import { createNodeMediaLoader } from './node-media-loader.js';
 
 /** Progress of converting a Hugging Face checkpoint on first load. */
@@ -17,13 +18,18 @@ export interface ConvertProgressEvent {
 
 /** Options of {@link createRuntime}. */
 export interface CreateRuntimeOptions {
-  /** An ivl model directory, or a Hugging Face InternVL checkpoint directory (converted once, cached). */
+  /**
+   * An ivl model directory, a Hugging Face InternVL checkpoint directory (converted once, cached),
+   * or a Hub id, `hf:OpenGVLab/InternVL2_5-1B[@revision]` (downloaded once, converted once).
+   */
   readonly model: string;
   /** A backend, e.g. `createNodeBackend({ device: ['cuda', 'cpu'] })`. */
   readonly backend: InferenceBackend;
   /** Which converted weights to load (converting a checkpoint to them). @default the best the model has */
   readonly dtype?: ModelDtype;
-  readonly onProgress?: (event: LoadProgressEvent | ConvertProgressEvent) => void;
+  readonly onProgress?: (event: LoadProgressEvent | ConvertProgressEvent | DownloadProgressEvent) => void;
+  /** For `hf:` models: the Hub and where downloads are kept. @default $HF_ENDPOINT or huggingface.co, $HF_TOKEN, $XDG_CACHE_HOME/ivl/hub */
+  readonly hub?: { readonly hubUrl?: string; readonly accessToken?: string; readonly directory?: string };
   readonly signal?: AbortSignal;
   /** Where converted checkpoints are kept. @default $XDG_CACHE_HOME/ivl/converted, else ~/.cache/ivl/converted */
   readonly cacheDirectory?: string;
@@ -39,6 +45,46 @@ export interface CreateRuntimeOptions {
    * when set. @default public http(s) hosts, 64 MiB, 30 s, 3 redirects, any local file
    */
   readonly fetchPolicy?: FetchPolicy;
+}
+
+/** What {@link prepareModel} needs of {@link CreateRuntimeOptions}. */
+export type PrepareModelOptions = Pick<
+  CreateRuntimeOptions,
+  'model' | 'dtype' | 'signal' | 'cacheDirectory' | 'hub'
+> & {
+  readonly onProgress?: (event: ConvertProgressEvent | DownloadProgressEvent) => void;
+};
+
+/**
+ * The ivl model directory a `model` option names: the directory itself, or a Hugging Face
+ * checkpoint (local, or `hf:` downloaded first) converted once into the conversion cache. What
+ * `createRuntime` loads, and what `ivl pull` prepares ahead of time.
+ *
+ * @throws {ModelLoadError} for a missing directory, or a Hub model that cannot be had
+ */
+export async function prepareModel(options: PrepareModelOptions): Promise<string> {
+  const hubModel = parseHubModel(options.model);
+  const directory = hubModel
+    ? (
+        await downloadHubCheckpoint(hubModel, {
+          ...options.hub,
+          ...(options.signal && { signal: options.signal }),
+          ...(options.onProgress && { onProgress: options.onProgress }),
+        })
+      ).directory
+    : resolve(options.model);
+  if (!(await exists(directory))) {
+    throw new ModelLoadError({ path: directory, message: `Model directory not found: ${directory}.` });
+  }
+  if (!(await exists(join(directory, 'ivl.json'))) && (await exists(join(directory, 'config.json')))) {
+    return convertedCheckpoint(directory, {
+      cacheDirectory: options.cacheDirectory ?? defaultCacheDirectory(),
+      dtype: options.dtype ?? 'fp32',
+      ...(options.signal && { signal: options.signal }),
+      onProgress: ({ stage, fraction }) => options.onProgress?.({ type: 'convert', stage, fraction }),
+    });
+  }
+  return directory;
 }
 
 const exists = (path: string) =>
@@ -58,18 +104,7 @@ const exists = (path: string) =>
  * @throws {ModelLoadError} for a missing or incompatible model directory
  */
 export async function createRuntime(options: CreateRuntimeOptions): Promise<Runtime> {
-  let directory = resolve(options.model);
-  if (!(await exists(directory))) {
-    throw new ModelLoadError({ path: directory, message: `Model directory not found: ${directory}.` });
-  }
-  if (!(await exists(join(directory, 'ivl.json'))) && (await exists(join(directory, 'config.json')))) {
-    directory = await convertedCheckpoint(directory, {
-      cacheDirectory: options.cacheDirectory ?? defaultCacheDirectory(),
-      dtype: options.dtype ?? 'fp32',
-      ...(options.signal && { signal: options.signal }),
-      onProgress: ({ stage, fraction }) => options.onProgress?.({ type: 'convert', stage, fraction }),
-    });
-  }
+  const directory = await prepareModel(options);
   return createRuntimeFromStore({
     store: modelStoreFromDirectory(directory),
     backend: options.backend,
