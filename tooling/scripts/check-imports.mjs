@@ -21,6 +21,7 @@ const ALLOWED = {
   '@ivl/backend-node': ['@ivl/core'],
   '@ivl/backend-web': ['@ivl/core'],
   '@ivl/eval': ['@ivl/core', '@ivl/runtime', '@ivl/tiling'],
+  '@ivl/ai-sdk-provider': ['@ivl/runtime'],
   '@ivl/runtime': [
     '@ivl/core',
     '@ivl/tiling',
