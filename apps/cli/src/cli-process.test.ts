@@ -182,6 +182,25 @@ describe('the ivl process', () => {
     expect(existsSync(picture)).toBe(true);
   }, 60_000);
 
+  it.skipIf(process.env.IVL_GPU)(
+    'should fall back from CUDA to the CPU without a native error line',
+    async () => {
+      const { code, stderr } = await start([
+        'chat',
+        '-m',
+        model,
+        '--device',
+        'cuda,cpu',
+        '--max-new-tokens',
+        '1',
+        'Hi',
+      ]).done;
+      expect(code).toBe(0);
+      expect(stderr).toContain(', on cpu');
+      expect(stderr).not.toMatch(/onnxruntime|\[E:/);
+    },
+  );
+
   it('should print its version', async () => {
     const { version } = JSON.parse(
       readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8'),

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   type BackendCapabilities,
   type BackendSession,
@@ -63,6 +65,35 @@ function loadOrt(): Promise<typeof ort> {
   return ortModule;
 }
 
+/**
+ * Why CUDA cannot load here, when its provider libraries are not beside onnxruntime-node's
+ * binding (its install script downloads them for Linux x64 and Windows x64); undefined when they are.
+ */
+function missingCudaLibraries(): string | undefined {
+  const names: Partial<Record<NodeJS.Platform, readonly string[]>> = {
+    linux: ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'],
+    win32: ['onnxruntime_providers_shared.dll', 'onnxruntime_providers_cuda.dll'],
+  };
+  const wanted = process.arch === 'x64' ? names[process.platform] : undefined;
+  if (!wanted) return `onnxruntime-node has no CUDA build for ${process.platform}-${process.arch}`;
+  let main: string;
+  try {
+    // ESM build: import.meta.resolve; CJS build (where import.meta is empty): require.resolve.
+    main =
+      typeof import.meta.resolve === 'function'
+        ? fileURLToPath(import.meta.resolve('onnxruntime-node'))
+        : require.resolve('onnxruntime-node');
+  } catch {
+    return undefined; // let onnxruntime say what is wrong
+  }
+  const root = main.slice(0, main.lastIndexOf(`${sep}dist${sep}`));
+  const binaries = join(root, 'bin', 'napi-v6', process.platform, process.arch);
+  const absent = wanted.filter((name) => !existsSync(join(binaries, name)));
+  return absent.length > 0
+    ? `the CUDA provider libraries are not installed (${absent.join(', ')} missing in ${binaries})`
+    : undefined;
+}
+
 function describeSource(source: ModelSource): string {
   if (typeof source === 'string') return source;
   if (source instanceof Uint8Array) return `model bytes (${source.byteLength})`;
@@ -101,6 +132,20 @@ export function createNodeBackend(settings: NodeBackendSettings = {}): Inference
     for (const device of devices) {
       if (!(device in DEVICES)) {
         failures.push(`${device}: unknown device. Available: ${Object.keys(DEVICES).join(', ')}`);
+        continue;
+      }
+      // Without its provider libraries CUDA cannot load: say so without asking onnxruntime, whose
+      // native loader would print a red error line before the fallback is tried.
+      const missing = device === 'cuda' ? missingCudaLibraries() : undefined;
+      if (missing) {
+        failures.push(`cuda: ${missing}. ${DEVICES.cuda.hint}`);
+        if (devices.length === 1) {
+          throw new BackendUnavailableError({
+            backendName: 'ort-node',
+            device,
+            message: `Device "cuda" of onnxruntime-node is unavailable: ${missing}. ${DEVICES.cuda.hint}`,
+          });
+        }
         continue;
       }
       try {

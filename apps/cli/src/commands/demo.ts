@@ -43,8 +43,8 @@ export async function demoCommand(options: DemoCommandOptions, output: Output): 
   output.line(
     '      The pipeline is the real one: tiling, vision encoder, projector, prompt, decoder, sampling.',
   );
-  output.line('      For real answers: download OpenGVLab/InternVL2_5-1B from the Hugging Face Hub, then');
-  output.line('      node apps/cli/bin/ivl.mjs chat -m <checkpoint-dir> -i photo.jpg "Describe the image."');
+  output.line('      For real answers, a model from the Hugging Face Hub (downloaded and converted once):');
+  output.line('      ivl chat -m hf:OpenGVLab/InternVL2_5-1B -i photo.jpg "Describe the image."');
   const runtime = await openRuntime(model, 'cpu', undefined, output, undefined, options.signal);
   try {
     const image = options.image ?? options.sampleImage;
