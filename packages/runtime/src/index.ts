@@ -16,7 +16,7 @@ export type { MediaLoader } from './media-loader.js';
 export { rgbOnlyMediaLoader } from './media-loader.js';
 export type { ChatMessage, ContentPart } from './messages.js';
 export { validateMessages } from './messages.js';
-export type { ModelStore } from './model-store.js';
+export type { ModelStore, UrlStoreWeightCache } from './model-store.js';
 export { modelStoreFromFiles, modelStoreFromUrl } from './model-store.js';
 export type { PreparedPrompt, Runtime, RuntimeSettings, RuntimeStats } from './runtime.js';
 export { createRuntimeFromStore } from './runtime.js';

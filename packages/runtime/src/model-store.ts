@@ -80,9 +80,36 @@ async function download(
   return bytes;
 }
 
-/** A store over a base URL (`https://…/internvl2_5-1b/`), fetching files as needed, with progress. */
-export function modelStoreFromUrl(baseUrl: string): ModelStore {
+/** Refuses downloaded bytes whose SHA-256 is not the manifest's: they never reach a session or a cache. */
+async function verifySha256(bytes: Uint8Array, file: ModelFile, location: string): Promise<void> {
+  if (!globalThis.crypto?.subtle) return; // insecure contexts (plain http off localhost) have no digest
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  const actual = Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  if (actual !== file.sha256) {
+    throw new ModelLoadError({
+      path: `${location}${file.path}`,
+      message: `${location}${file.path} does not match the SHA-256 in ivl.json (expected ${file.sha256}, got ${actual}): the file is damaged or from another conversion. Copy the model directory again.`,
+    });
+  }
+}
+
+/** Where {@link modelStoreFromUrl} keeps weights between loads (`cacheStorageWeightCache()` in browsers). */
+export interface UrlStoreWeightCache {
+  get(file: ModelFile): Promise<Uint8Array | undefined>;
+  put(file: ModelFile, bytes: Uint8Array): Promise<void>;
+}
+
+/**
+ * A store over a base URL (`https://…/internvl2_5-1b/`), fetching files as needed, with progress.
+ * With a `weightCache`, each weight file is read from it when its SHA-256 (from `ivl.json`) is
+ * there, and put there after download: a second load fetches only the small text files.
+ */
+export function modelStoreFromUrl(
+  baseUrl: string,
+  options: { weightCache?: UrlStoreWeightCache } = {},
+): ModelStore {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+  const { weightCache } = options;
   return {
     location: base,
     async readText(file) {
@@ -97,7 +124,17 @@ export function modelStoreFromUrl(baseUrl: string): ModelStore {
       };
       const fetched = new Map<ModelFile, Uint8Array>();
       for (const file of [files.onnx, ...files.externalData]) {
-        fetched.set(file, await download(base + file.path, file, base, options, report));
+        const cached = await weightCache?.get(file);
+        if (cached) {
+          report(cached.byteLength);
+          fetched.set(file, cached);
+          continue;
+        }
+        const bytes = await download(base + file.path, file, base, options, report);
+        await verifySha256(bytes, file, base);
+        // A full or failing cache (private mode, quota) costs the next load a download, not this one.
+        await weightCache?.put(file, bytes).catch(() => undefined);
+        fetched.set(file, bytes);
       }
       return partSource(files, (file) => fetched.get(file)!);
     },

@@ -99,7 +99,11 @@ export function answerDocument(question: string, result: ChatResult) {
     grounding: result.grounding,
     ...(result.vote && {
       vote: result.vote,
-      samples: result.samples.map((sample) => ({ text: sample.text, answer: sample.answer ?? null })),
+      samples: result.samples.map((sample, index) => ({
+        text: sample.text,
+        finishReason: sample.finishReason,
+        answer: result.vote?.samples[index]?.normalized ?? null,
+      })),
     }),
   };
 }

@@ -1,4 +1,10 @@
 export * from '../index.js';
+export type { RemoteRuntime, WorkerPort } from './connect-runtime.js';
+export { connectRuntime } from './connect-runtime.js';
 export type { CreateWebRuntimeOptions } from './create-runtime.js';
 export { createRuntime } from './create-runtime.js';
+export type { ExposeRuntimeHooks, WorkerScope } from './expose-runtime.js';
+export { exposeRuntime } from './expose-runtime.js';
 export { createWebMediaLoader, webMediaLoader } from './web-media-loader.js';
+export type { WeightCache } from './weight-cache.js';
+export { cacheStorageWeightCache } from './weight-cache.js';
