@@ -10,6 +10,6 @@ pnpm exec biome check .
 node tooling/scripts/check-imports.mjs
 rm -f packages/*/.cache/vitest-report.json apps/*/.cache/vitest-report.json tooling/*/.cache/vitest-report.json
 status=0
-pnpm exec turbo run build typecheck test --output-logs=errors-only --log-order=grouped || status=$?
+pnpm exec turbo run build typecheck test --continue --output-logs=errors-only --log-order=grouped || status=$?
 node tooling/scripts/test-summary.mjs || status=$?
 exit $status

@@ -224,7 +224,7 @@ describe('the ivl process', () => {
     const folder = join(workDir, 'pictures');
     mkdirSync(folder);
     const result = await start(['tiles', sample, '-o', folder]).done;
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2); // refused before any work: a usage error
     expect(result.stderr.trim()).toMatch(
       /^ivl: InvalidArgumentError: --out .*pictures is a folder; give the picture's file name/,
     );

@@ -2,6 +2,18 @@ import type { LoadProgressEvent } from '../load-model.js';
 import type { Runtime } from '../runtime.js';
 import { type PageMessage, serializeError, type WorkerMessage } from './worker-protocol.js';
 
+/** Resolves in a new task (a MessageChannel message: no timer clamping), after queued messages. */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
 /** What {@link exposeRuntime}'s factory is given besides the page's `init`. */
 export interface ExposeRuntimeHooks {
   readonly onProgress: (event: LoadProgressEvent) => void;
@@ -48,6 +60,9 @@ export function exposeRuntime<Init>(
           event,
           ...(event.type === 'done' && { stats: runtime!.stats }),
         });
+        // Decoding can run from one microtask to the next without returning to the event loop,
+        // and then the page's 'abort' message would wait for the answer's end: let it in.
+        await nextTask();
       }
     } catch (error) {
       post({ type: 'chat-failed', id: message.id, error: serializeError(error), stats: runtime!.stats });
