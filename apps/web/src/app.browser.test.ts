@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createNodeBackend } from '@ivl/backend-node';
 import { findChromium } from '@ivl/browser-test';
 import { createRuntime } from '@ivl/runtime/node';
 import { tinyModel } from '@ivl/test-models';
+import { sampleFrameIndices } from '@ivl/video';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +121,43 @@ describe.skipIf(!chromiumPath)('apps/web in headless Chromium', () => {
     expect(await page.textContent('#answer-stats')).toMatch(/tokens\/s/);
     mkdirSync(join(appDir, '.cache'), { recursive: true });
     await page.screenshot({ path: join(appDir, '.cache', 'screenshot.png'), fullPage: true });
+  }, 300_000);
+
+  it('should show the sampled frames of a dropped video as a strip, and answer about it', async () => {
+    const clip = join(appDir, '.cache', 'clip.webm');
+    execFileSync('ffmpeg', [
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=24',
+      '-t',
+      '2',
+      '-c:v',
+      'libvpx-vp9',
+      clip,
+    ]);
+    await page.setInputFiles('#media-input', clip);
+    await page.waitForFunction(
+      () => ((globalThis as { __ivl?: { frameIndices: number[] } }).__ivl?.frameIndices.length ?? 0) > 0,
+      undefined,
+      {
+        timeout: 60_000,
+      },
+    );
+    const indices = await page.evaluate(
+      () => (globalThis as { __ivl?: { frameIndices: number[] } }).__ivl!.frameIndices,
+    );
+    // The official sampling of 48 frames at 24 fps into 8 segments.
+    expect(indices).toEqual(sampleFrameIndices({ frameCount: 48, fps: 24, segments: 8 }));
+    expect(await page.locator('#frames canvas').count()).toBe(8);
+    await askAndWait({ maxTiles: 1, maxNewTokens: 2 });
+    await waitForPhase('ready');
+    expect(await page.textContent('#answer-stats')).toMatch(/\(2048 image, /);
+    // Back to the bundled picture for what follows.
+    await page.setInputFiles('#media-input', join(appDir, 'public', 'sample.png'));
   }, 300_000);
 
   it('should stop a long answer within a second, and answer the next question', async () => {

@@ -1,8 +1,12 @@
 import type { ChatMessage, ChatResult, ContentPart } from '@ivl/runtime';
 import { cacheStorageWeightCache, connectRuntime, type RemoteRuntime } from '@ivl/runtime/web';
+import { sampleVideoFrames } from '@ivl/video/web';
 import { drawImage } from './draw-image.js';
 import { eta, formatBytes } from './format.js';
 import type { EngineInit } from './worker.js';
+
+/** Frames sampled from a video (one tile each), as the model card's examples use. */
+const FRAMES = 8;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const ui = {
@@ -46,6 +50,7 @@ const state = {
   grids: [] as ReturnType<typeof drawImage>[],
   lastResult: undefined as ChatResult | undefined,
   answering: undefined as AbortController | undefined,
+  frameIndices: [] as number[],
   phase: 'idle' as 'idle' | 'loading' | 'ready' | 'answering' | 'failed',
 };
 (globalThis as { __ivl?: typeof state }).__ivl = state;
@@ -66,16 +71,41 @@ function redraw(grounding: ChatResult['grounding'] = []) {
   );
 }
 
+/** The frames the model will see (the official 8-segment sampling), as a strip. */
+async function showFrames(video: Blob) {
+  const sampled = await sampleVideoFrames(video, { segments: FRAMES });
+  const canvases: HTMLCanvasElement[] = [];
+  for await (const frame of sampled.frames) {
+    const { width, height, data } = frame.image;
+    const rgba = new Uint8ClampedArray(width * height * 4);
+    for (let i = 0, j = 0; i < data.length; i += 3, j += 4) {
+      rgba[j] = data[i]!;
+      rgba[j + 1] = data[i + 1]!;
+      rgba[j + 2] = data[i + 2]!;
+      rgba[j + 3] = 255;
+    }
+    const canvas = document.createElement('canvas');
+    canvas.width = width;
+    canvas.height = height;
+    canvas.title = `frame ${frame.index}`;
+    canvas.getContext('2d')!.putImageData(new ImageData(rgba, width, height), 0, 0);
+    canvases.push(canvas);
+  }
+  ui.frames.replaceChildren(...canvases);
+  state.frameIndices = [...sampled.indices];
+}
+
 async function setMedia(files: readonly Blob[]) {
   state.pictures = [];
   state.video = undefined;
   state.history = [];
   ui.images.replaceChildren();
   ui.frames.replaceChildren();
+  state.frameIndices = [];
   for (const file of files) {
     if (file.type.startsWith('video/')) {
       state.video = file;
-      ui.frames.textContent = `video: ${(file as File).name ?? 'clip'} (${formatBytes(file.size)}), 8 frames sampled when asked`;
+      await showFrames(file);
       continue;
     }
     const bitmap = await createImageBitmap(file);
@@ -158,7 +188,7 @@ async function ask() {
       ? []
       : [
           ...state.pictures.map((picture): ContentPart => ({ type: 'image', image: picture.blob })),
-          ...(state.video ? [{ type: 'video', video: state.video, frames: 8 } as ContentPart] : []),
+          ...(state.video ? [{ type: 'video', video: state.video, frames: FRAMES } as ContentPart] : []),
         ];
   const messages: ChatMessage[] = [
     ...state.history,

@@ -1,6 +1,7 @@
 // The engine, off the page's thread: the page talks to it through connectRuntime.
 import { createWebBackend, type WebDevice } from '@ivl/backend-web';
-import { createRuntime, exposeRuntime } from '@ivl/runtime/web';
+// The package root: the `browser` export condition gives the browser implementation.
+import { createRuntime, exposeRuntime } from '@ivl/runtime';
 
 /** What the page sends to start a runtime (plain data: it crosses postMessage). */
 export interface EngineInit {
