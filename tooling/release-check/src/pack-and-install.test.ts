@@ -116,6 +116,18 @@ describe('installed with npm into a fresh folder', () => {
     expect(
       exec('node', ['-e', "console.log(typeof require('@ivl/runtime/node').createRuntime)"], folder).trim(),
     ).toBe('function');
+    // The package root gives Node's implementation by its `node` export condition.
+    expect(
+      exec(
+        'node',
+        [
+          '--input-type=module',
+          '-e',
+          "import { createRuntime, prepareModel } from '@ivl/runtime'; console.log(typeof createRuntime, typeof prepareModel)",
+        ],
+        folder,
+      ).trim(),
+    ).toBe('function function');
     expect(
       exec(
         'node',
