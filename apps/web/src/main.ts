@@ -51,6 +51,9 @@ const state = {
   lastResult: undefined as ChatResult | undefined,
   answering: undefined as AbortController | undefined,
   frameIndices: [] as number[],
+  /** Milliseconds from the last Stop to the answer's end. */
+  stopMs: undefined as number | undefined,
+  stoppedAt: undefined as number | undefined,
   phase: 'idle' as 'idle' | 'loading' | 'ready' | 'answering' | 'failed',
 };
 (globalThis as { __ivl?: typeof state }).__ivl = state;
@@ -249,6 +252,8 @@ async function ask() {
       ? 'Stopped.'
       : `Failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
   } finally {
+    if (state.stoppedAt !== undefined) state.stopMs = performance.now() - state.stoppedAt;
+    state.stoppedAt = undefined;
     state.answering = undefined;
     state.phase = 'ready';
     ui.ask.disabled = false;
@@ -258,7 +263,10 @@ async function ask() {
 
 ui.form.addEventListener('submit', (event) => void loadModel(event));
 ui.ask.addEventListener('click', () => void ask());
-ui.stop.addEventListener('click', () => state.answering?.abort());
+ui.stop.addEventListener('click', () => {
+  state.stoppedAt = performance.now();
+  state.answering?.abort();
+});
 ui.maxTiles.addEventListener('change', () => redraw(state.lastResult?.grounding));
 ui.clearCache.addEventListener('click', async () => {
   await cacheStorageWeightCache().clear();
