@@ -116,7 +116,8 @@ describe('the ivl process', () => {
         if (match) resolve(match[1]!);
       });
     });
-    const answer = fetch(`${address}/v1/chat/completions`, {
+    // Streamed, so that SIGTERM comes once the request is surely running (not merely sent).
+    const response = await fetch(`${address}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -124,11 +125,27 @@ describe('the ivl process', () => {
         max_tokens: 40,
         temperature: 1,
         seed: 2,
+        stream: true,
+        stream_options: { include_usage: true },
       }),
-    }).then((response) => response.json() as Promise<{ usage: { completion_tokens: number } }>);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    child.kill('SIGTERM');
-    expect((await answer).usage.completion_tokens).toBeGreaterThan(0);
+    });
+    const reader = response.body!.getReader();
+    let body = '';
+    let signalled = false;
+    for (;;) {
+      const { done: ended, value } = await reader.read();
+      if (ended) break;
+      body += new TextDecoder().decode(value);
+      if (!signalled && body.includes('"delta"')) {
+        signalled = true;
+        child.kill('SIGTERM');
+      }
+    }
+    expect(signalled).toBe(true);
+    // The running request finished after SIGTERM: its usage chunk and [DONE] arrived.
+    const usage = /"completion_tokens":(\d+)/.exec(body);
+    expect(Number(usage?.[1])).toBeGreaterThan(0);
+    expect(body).toContain('data: [DONE]');
     const result = await done;
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/stopping: finishing requests/);
