@@ -54,9 +54,14 @@ describe.skipIf(!chromiumPath)('apps/web in headless Chromium', () => {
   });
 
   async function loadModel(device: string) {
+    const loads = await page.evaluate(() => (globalThis as { __ivl?: { loads: number } }).__ivl!.loads);
     await page.selectOption('#device', device);
     await page.click('#load');
-    await waitForPhase('ready');
+    // This load's end, not an earlier one's 'ready'.
+    await page.waitForFunction((n) => (globalThis as { __ivl?: { loads: number } }).__ivl!.loads > n, loads, {
+      timeout: 180_000,
+    });
+    expect(await phase()).toBe('ready');
   }
 
   async function askAndWait(settings: { maxTiles: number; maxNewTokens: number; temperature?: number }) {
@@ -189,6 +194,9 @@ describe.skipIf(!chromiumPath)('apps/web in headless Chromium', () => {
     expect(after).toContain('/models/tiny/ivl.json');
     // And the clear control empties it: the next load downloads the weights again.
     await page.click('#clear-cache');
+    await page.waitForFunction(() =>
+      document.getElementById('load-status')?.textContent?.startsWith('Weight cache cleared'),
+    );
     const cleared = (await modelRequests()).length;
     await loadModel('wasm');
     expect((await modelRequests()).slice(cleared).some((path) => path.endsWith('.onnx'))).toBe(true);

@@ -54,6 +54,8 @@ const state = {
   /** Milliseconds from the last Stop to the answer's end. */
   stopMs: undefined as number | undefined,
   stoppedAt: undefined as number | undefined,
+  /** Loads finished (successfully or not), so that a caller can wait for the next one. */
+  loads: 0,
   phase: 'idle' as 'idle' | 'loading' | 'ready' | 'answering' | 'failed',
 };
 (globalThis as { __ivl?: typeof state }).__ivl = state;
@@ -178,6 +180,7 @@ async function loadModel(event: Event) {
     state.phase = 'failed';
   } finally {
     ui.loadProgress.hidden = true;
+    state.loads++;
   }
 }
 
