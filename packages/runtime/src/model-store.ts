@@ -1,4 +1,5 @@
 import { type ModelFile, ModelLoadError, type ModelPartFiles, type ModelSource, partSource } from '@ivl/core';
+import { sha256Hex } from './content-hash.js';
 
 /** Options of {@link ModelStore.partSource}. */
 export interface PartSourceOptions {
@@ -82,9 +83,7 @@ async function download(
 
 /** Refuses downloaded bytes whose SHA-256 is not the manifest's: they never reach a session or a cache. */
 async function verifySha256(bytes: Uint8Array, file: ModelFile, location: string): Promise<void> {
-  if (!globalThis.crypto?.subtle) return; // insecure contexts (plain http off localhost) have no digest
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
-  const actual = Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  const actual = await sha256Hex(bytes);
   if (actual !== file.sha256) {
     throw new ModelLoadError({
       path: `${location}${file.path}`,

@@ -4,9 +4,14 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { MODEL_FORMAT_VERSION, type ModelDtype, ModelLoadError } from '@ivl/core';
 
+/** `$XDG_CACHE_HOME/ivl`, else `~/.cache/ivl`: where ivl's caches live. */
+export function ivlCacheRoot(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ivl');
+}
+
 /** `$XDG_CACHE_HOME/ivl/converted`, else `~/.cache/ivl/converted`. */
 export function defaultCacheDirectory(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ivl', 'converted');
+  return join(ivlCacheRoot(), 'converted');
 }
 
 // Beside each converted model: which checkpoint it came from, to replace it when that changes.

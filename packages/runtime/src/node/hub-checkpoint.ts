@@ -1,12 +1,12 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { downloadFile, type ListFileEntry, listFiles, modelInfo } from '@huggingface/hub';
 import { AbortedError, ModelLoadError, throwIfAborted } from '@ivl/core';
+import { ivlCacheRoot } from './conversion-cache.js';
 
 /** A model on the Hugging Face Hub: `hf:OpenGVLab/InternVL2_5-1B`, or pinned, `hf:OpenGVLab/InternVL2_5-1B@<revision>`. */
 export interface HubModelReference {
@@ -35,7 +35,7 @@ export function parseHubModel(model: string): HubModelReference | undefined {
 
 /** `$XDG_CACHE_HOME/ivl/hub`, else `~/.cache/ivl/hub`. */
 export function defaultHubDirectory(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ivl', 'hub');
+  return join(ivlCacheRoot(), 'hub');
 }
 
 /** Where one repository's snapshots live: `<hub>/<owner>--<name>`. */

@@ -7,6 +7,7 @@ import {
   ModelLoadError,
   throwIfAborted,
 } from '@ivl/core';
+import { chatStreamOver } from '../chat-stream.js';
 import type { ChatEvent, ChatOptions, ChatResult, ChatStream } from '../chat-types.js';
 import type { LoadProgressEvent } from '../load-model.js';
 import type { ChatMessage } from '../messages.js';
@@ -183,17 +184,6 @@ export function connectRuntime<Init>(
         if (!finished) abort();
       }
     })();
-    const drain = async () => {
-      for await (const _event of { [Symbol.asyncIterator]: () => iterator }) {
-        // consumed for its side effects
-      }
-      if (!final) throw new AbortedError({ message: 'The chat stream was closed before it finished.' });
-      return final;
-    };
-    return {
-      [Symbol.asyncIterator]: () => iterator,
-      result: () => (final ? Promise.resolve(final) : drain()),
-      text: async () => (final ?? (await drain())).text,
-    };
+    return chatStreamOver(iterator, () => final);
   }
 }

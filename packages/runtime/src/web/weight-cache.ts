@@ -1,4 +1,5 @@
 import type { ModelFile } from '@ivl/core';
+import { sha256Hex } from '../content-hash.js';
 
 /**
  * Where a URL store keeps downloaded weights between page loads. Entries are keyed by the
@@ -17,11 +18,6 @@ export interface WeightCache {
 
 const KEY_ORIGIN = 'https://ivl-weights.invalid/sha256/';
 const keyOf = (file: Pick<ModelFile, 'sha256'>) => `${KEY_ORIGIN}${file.sha256}`;
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
-}
 
 /**
  * A {@link WeightCache} in the browser's Cache Storage (`caches`), bounded by `maxBytes`.
