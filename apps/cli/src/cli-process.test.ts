@@ -107,7 +107,7 @@ describe('the ivl process', () => {
   }, 60_000);
 
   it('should serve until SIGTERM, finish the running request, and exit 0', async () => {
-    const { child, done } = start(['serve', '-m', model, '--port', '0', '--shutdown-deadline-ms', '5000']);
+    const { child, done } = start(['serve', '-m', model, '--port', '0', '--shutdown-deadline-ms', '60000']);
     const address = await new Promise<string>((resolve) => {
       let seen = '';
       child.stderr!.on('data', (chunk) => {
@@ -116,7 +116,8 @@ describe('the ivl process', () => {
         if (match) resolve(match[1]!);
       });
     });
-    // Streamed, so that SIGTERM comes once the request is surely running (not merely sent).
+    // Streamed, so that SIGTERM comes once the request is surely running (not merely sent); the
+    // deadline leaves a loaded CI machine time to finish it (past it the server cuts the stream).
     const response = await fetch(`${address}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
