@@ -37,6 +37,35 @@ export function sizeMismatch(location: string, file: ModelFile, actual: number |
   });
 }
 
+/** Attempts of one request whose connection fails before the answer (HTTP statuses are not retried). */
+const FETCH_ATTEMPTS = 3;
+
+/**
+ * `fetch` that tries again, after a short pause, when the connection fails before any answer: a
+ * server closing an idle keep-alive socket just as it is reused, or a proxy restarting, is common
+ * and harmless to repeat for a GET. An abort ends it at once; a body cut short is not retried here
+ * (its bytes were already reported).
+ */
+async function fetchAnswer(url: string, location: string, signal?: AbortSignal): Promise<Response> {
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= FETCH_ATTEMPTS; attempt++) {
+    signal?.throwIfAborted();
+    try {
+      return await fetch(url, { ...(signal && { signal }) });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      lastError = error;
+      if (attempt < FETCH_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+  const reason = lastError instanceof Error ? lastError.message : String(lastError);
+  throw new ModelLoadError({
+    path: url,
+    message: `Could not fetch ${url} after ${FETCH_ATTEMPTS} attempts: ${reason}. Is the model served at ${location}?`,
+    cause: lastError,
+  });
+}
+
 /**
  * Downloads one file with progress, refusing a failed status or a body of another size than the
  * manifest's (a server that answers unknown paths with its index page sends HTML, not weights).
@@ -48,15 +77,7 @@ async function download(
   options: PartSourceOptions,
   report: (bytes: number) => void,
 ): Promise<Uint8Array> {
-  const response = await fetch(url, { ...(options.signal && { signal: options.signal }) }).catch(
-    (error: unknown) => {
-      throw new ModelLoadError({
-        path: url,
-        message: `Could not fetch ${url}: ${error instanceof Error ? error.message : String(error)}. Is the model served at ${location}?`,
-        cause: error,
-      });
-    },
-  );
+  const response = await fetchAnswer(url, location, options.signal);
   if (!response.ok) {
     throw new ModelLoadError({
       path: url,
@@ -112,7 +133,7 @@ export function modelStoreFromUrl(
   return {
     location: base,
     async readText(file) {
-      const response = await fetch(base + file);
+      const response = await fetchAnswer(base + file, base);
       return response.ok ? response.text() : undefined;
     },
     async partSource(files, options = {}) {
