@@ -1,0 +1,49 @@
+// One dtype of ivl's LLM stage, in its own process (so peak RSS is this model's alone):
+// prefill of a 103- and a 1,829-token prompt, then 64 greedy decode steps. Prints one JSON line.
+import { createNodeBackend } from '@ivl/backend-node';
+import { loadModel, modelStoreFromDirectory } from '@ivl/runtime/node';
+import { median, promptIds } from './prompt-ids.mjs';
+
+const [modelDir, dtype, threads, decodeTokens] = process.argv.slice(2);
+const backend = createNodeBackend({ device: 'cpu', threads: Number(threads) });
+await backend.init();
+const loaded = await loadModel(modelStoreFromDirectory(modelDir), backend, { dtype });
+const { decoder } = loaded;
+const argmax = (logits) => {
+  let best = 0;
+  for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+  return best;
+};
+const prefill = async (ids) => {
+  const cache = decoder.createCache();
+  const started = performance.now();
+  const first = argmax(await decoder.prefill(cache, ids));
+  return { cache, first, seconds: (performance.now() - started) / 1000 };
+};
+// Warm-up (first-run allocations), then timed runs.
+(await prefill(promptIds(16))).cache.dispose();
+const short = [];
+let kept;
+for (let r = 0; r < 3; r++) {
+  const run = await prefill(promptIds(103));
+  short.push(run.seconds);
+  if (kept) kept.cache.dispose();
+  kept = run;
+}
+const long = await prefill(promptIds(1829));
+long.cache.dispose();
+const tokens = [kept.first];
+const started = performance.now();
+for (let i = 0; i < Number(decodeTokens); i++)
+  tokens.push(argmax(await decoder.step(kept.cache, tokens.at(-1))));
+const decodeSeconds = (performance.now() - started) / 1000;
+await loaded.dispose();
+console.log(
+  JSON.stringify({
+    prefill103: 103 / median(short),
+    prefill1829: 1829 / long.seconds,
+    decode: Number(decodeTokens) / decodeSeconds,
+    tokens: tokens.slice(0, 16),
+    peakRss: process.resourceUsage().maxRSS * 1024,
+  }),
+);

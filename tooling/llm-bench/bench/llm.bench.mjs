@@ -1,0 +1,122 @@
+// pnpm --filter @ivl/llm-bench bench: ivl's LLM stage against llama.cpp on this machine, in one run.
+// The InternVL2.5-1B LLM shape (Qwen2.5-0.5B: 24 layers, 896 wide, 14/2 heads) with the same
+// synthetic weights in both: our converter's ONNX (fp32, q8, q4) and a GGUF our writer makes from
+// the same checkpoint (F32, Q8_0, Q4_0; the output head at 8 bits in q4 for both). Each runtime
+// runs in its own process, 2 threads, on the same token ids; printed per dtype:
+//   prefill tokens/s of a 103- and a 1,829-token prompt (including the first greedy token),
+//   decode tokens/s over 64 greedy steps, against the bound of (LLM bytes read per token) /
+//   (2-thread read bandwidth measured just before), and ivl ÷ llama.cpp.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { convertCheckpoint, writeSyntheticCheckpoint } from '@ivl/convert';
+import { MODEL_FORMAT_VERSION } from '@ivl/core';
+import { internvlQwen2Tokenizer } from '@ivl/synthetic-tokenizers';
+import { writeLlmGguf } from '../dist/index.js';
+import { readBandwidth } from './memory-bandwidth.mjs';
+
+const THREADS = Number(process.env.IVL_BENCH_THREADS ?? 2);
+const DTYPES = (process.env.IVL_BENCH_DTYPES ?? 'fp32,q8,q4').split(',');
+const DECODE_TOKENS = 64;
+const here = fileURLToPath(new URL('.', import.meta.url));
+const peer = join(here, '../peer');
+
+// The same checkpoint and ONNX directories as the runtime bench (made once, reused by both).
+const checkpoint = join(tmpdir(), 'ivl-bench-internvl2_5-1b-hf');
+if (!existsSync(join(checkpoint, 'config.json'))) {
+  console.log('making the synthetic InternVL2.5-1B checkpoint (once)…');
+  await writeSyntheticCheckpoint(checkpoint, 'internvl2_5-1b', {
+    seed: 1,
+    tokenizer: internvlQwen2Tokenizer(),
+  });
+}
+if (!existsSync(join(peer, 'node_modules/node-llama-cpp'))) {
+  console.log('installing the peer, node-llama-cpp 3.21.1, from its lockfile (once)…');
+  // Its postinstall would build llama.cpp from source when no prebuilt binary fits; the prebuilt
+  // binaries come as npm packages, so the scripts are not needed.
+  execFileSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: peer, stdio: 'inherit' });
+}
+// The GGUF's name holds a hash of the writer and of the checkpoint's weights file size+config, so a
+// changed writer or checkpoint never reuses an old file.
+const writerHash = createHash('sha256')
+  .update(readFileSync(join(here, '../dist/index.js')))
+  .update(readFileSync(join(checkpoint, 'config.json')))
+  .update(String(statSync(join(checkpoint, 'model.safetensors')).size))
+  .digest('hex')
+  .slice(0, 12);
+
+const run = (script, args) =>
+  JSON.parse(
+    execFileSync(process.execPath, [join(here, script), ...args.map(String)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 20,
+    })
+      .trim()
+      .split('\n')
+      .at(-1),
+  );
+const fileBytes = (directory, names) =>
+  names.reduce((sum, name) => sum + statSync(join(directory, name)).size, 0);
+const f = (value, digits = 1) => value.toFixed(digits);
+
+const rows = [];
+for (const dtype of DTYPES) {
+  const modelDir = join(tmpdir(), `ivl-bench-internvl2_5-1b-${dtype}-f${MODEL_FORMAT_VERSION}-ivl`);
+  if (!existsSync(join(modelDir, 'ivl.json'))) {
+    console.log(`converting the checkpoint to ${dtype} (once)…`);
+    await convertCheckpoint(checkpoint, modelDir, { overwrite: true, dtype });
+  }
+  const gguf = join(tmpdir(), `ivl-bench-internvl2_5-1b-${dtype}-${writerHash}.gguf`);
+  if (!existsSync(gguf)) {
+    console.log(`writing the ${dtype} GGUF (once)…`);
+    await writeLlmGguf(checkpoint, gguf, dtype);
+  }
+  const manifest = JSON.parse(readFileSync(join(modelDir, 'ivl.json'), 'utf8'));
+  const decoderFiles = manifest.files.decoder_model_merged[dtype];
+  const ivlBytes = fileBytes(modelDir, [
+    decoderFiles.onnx.path,
+    ...decoderFiles.externalData.map((x) => x.path),
+  ]);
+  const allIvlBytes = Object.values(manifest.files).reduce((sum, part) => {
+    const files = part[dtype];
+    return sum + fileBytes(modelDir, [files.onnx.path, ...files.externalData.map((x) => x.path)]);
+  }, 0);
+  const bandwidth = await readBandwidth(THREADS);
+  const ivl = run('ivl-llm.mjs', [modelDir, dtype, THREADS, DECODE_TOKENS]);
+  const llama = run('llama-llm.mjs', [gguf, THREADS, DECODE_TOKENS]);
+  // llama.cpp reads the same matrices per token (the embedding row aside).
+  const bound = bandwidth / ivlBytes;
+  const same = ivl.tokens.findIndex((token, i) => token !== llama.tokens[i]);
+  console.log(
+    `${dtype}: read bandwidth ${f(bandwidth / 1e9)} GB/s (${THREADS} threads); LLM weights read per token ${f(ivlBytes / 1e9, 2)} GB → decode bound ${f(bound)} tokens/s`,
+  );
+  console.log(
+    `  prefill 103:  ivl ${f(ivl.prefill103, 0)} tokens/s, llama.cpp ${f(llama.prefill103, 0)}, ivl ÷ llama.cpp ${f(ivl.prefill103 / llama.prefill103, 2)}×`,
+  );
+  console.log(
+    `  prefill 1829: ivl ${f(ivl.prefill1829, 0)} tokens/s, llama.cpp ${f(llama.prefill1829, 0)}, ivl ÷ llama.cpp ${f(ivl.prefill1829 / llama.prefill1829, 2)}×`,
+  );
+  console.log(
+    `  decode ${DECODE_TOKENS}:    ivl ${f(ivl.decode)} tokens/s (${f(ivl.decode / bound, 2)} of the bound), llama.cpp ${f(llama.decode)} (${f(llama.decode / bound, 2)}), ivl ÷ llama.cpp ${f(ivl.decode / llama.decode, 2)}×`,
+  );
+  console.log(
+    `  peak RSS: ivl ${f(ivl.peakRss / 1e9, 2)} GB for ${f(allIvlBytes / 1e9, 2)} GB of weights (${f(ivl.peakRss / allIvlBytes, 2)}×, target ≤ 1.3×); llama.cpp ${f(llama.peakRss / 1e9, 2)} GB for a ${f(statSync(gguf).size / 1e9, 2)} GB GGUF (mmap)`,
+  );
+  console.log(
+    `  greedy tokens: ${same === -1 ? `the first ${ivl.tokens.length} agree` : `agree up to ${same} of ${ivl.tokens.length}`} (ivl ${ivl.tokens.slice(0, 6).join(' ')} …, llama.cpp ${llama.tokens.slice(0, 6).join(' ')} …)`,
+  );
+  rows.push({ dtype, ivl, llama, bound });
+}
+console.log(
+  '\n| weights | prefill 103 ivl / llama.cpp | prefill 1829 ivl / llama.cpp | decode ivl / llama.cpp | decode ratio |',
+);
+console.log('|---|---|---|---|---|');
+for (const { dtype, ivl, llama } of rows) {
+  console.log(
+    `| ${dtype} | ${f(ivl.prefill103, 0)} / ${f(llama.prefill103, 0)} | ${f(ivl.prefill1829, 0)} / ${f(llama.prefill1829, 0)} | ${f(ivl.decode)} / ${f(llama.decode)} | ${f(ivl.decode / llama.decode, 2)}× |`,
+  );
+}

@@ -1,0 +1,111 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openCheckpoint } from '@ivl/convert';
+import { GGML_TYPE, type GgmlType, quantizeQ4_0, quantizeQ8_0, rowBytes } from './ggml-quantize.js';
+import { type GgufTensor, type GgufValue, writeGguf } from './gguf-writer.js';
+
+/** Weight types of the GGUF, named as our dtypes: fp32 → F32, q8 → Q8_0, q4 → Q4_0. */
+export type GgufDtype = 'fp32' | 'q8' | 'q4';
+
+const MATRIX_TYPE: Record<GgufDtype, GgmlType> = { fp32: 'F32', q8: 'Q8_0', q4: 'Q4_0' };
+/** general.file_type (llama_ftype): ALL_F32, MOSTLY_Q8_0, MOSTLY_Q4_0. */
+const FILE_TYPE: Record<GgufDtype, number> = { fp32: 0, q8: 7, q4: 2 };
+
+function encode(type: GgmlType, values: Float32Array): Uint8Array {
+  if (type === 'F32') return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  return type === 'Q8_0' ? quantizeQ8_0(values) : quantizeQ4_0(values);
+}
+
+/** The vocabulary in id order, padded to the embedding's rows as llama.cpp's converter pads it. */
+async function vocabulary(directory: string, vocabSize: number) {
+  const vocab = JSON.parse(await readFile(join(directory, 'vocab.json'), 'utf8')) as Record<string, number>;
+  const added = JSON.parse(await readFile(join(directory, 'added_tokens.json'), 'utf8')) as Record<
+    string,
+    number
+  >;
+  const tokens = Array.from({ length: vocabSize }, (_, id) => `[PAD${id}]`);
+  // llama_token_type: 1 normal, 3 control, 5 unused.
+  const types = new Int32Array(vocabSize).fill(5);
+  for (const [token, id] of Object.entries(vocab)) if (id < vocabSize) [tokens[id], types[id]] = [token, 1];
+  for (const [token, id] of Object.entries(added)) if (id < vocabSize) [tokens[id], types[id]] = [token, 3];
+  const merges = (await readFile(join(directory, 'merges.txt'), 'utf8'))
+    .split('\n')
+    .filter((line) => line && !line.startsWith('#version'));
+  return { tokens, types, merges, imEnd: added['<|im_end|>'], endOfText: added['<|endoftext|>'] };
+}
+
+/**
+ * Writes the language model of an InternVL checkpoint with a Qwen2 backbone as a llama.cpp
+ * `qwen2` GGUF: the same weights our converter reads, so both runtimes run one model. Matrices
+ * in `dtype`; the output head at 8 bits for q4 (as our q4 keeps it); norms and biases F32.
+ *
+ * @throws {RangeError} for an InternLM2 backbone (llama.cpp's `internlm2` layout is not written)
+ */
+export async function writeLlmGguf(
+  checkpointDirectory: string,
+  path: string,
+  dtype: GgufDtype,
+): Promise<void> {
+  const checkpoint = await openCheckpoint(checkpointDirectory);
+  const { llm } = checkpoint.spec;
+  if (llm.family !== 'qwen2') {
+    throw new RangeError(`Only Qwen2 backbones are written as GGUF; this checkpoint's is ${llm.family}.`);
+  }
+  const { tokens, types, merges, imEnd, endOfText } = await vocabulary(checkpointDirectory, llm.vocabSize);
+  const metadata: Record<string, GgufValue> = {
+    'general.architecture': 'qwen2',
+    'general.name': 'ivl synthetic InternVL LLM',
+    'general.file_type': { u32: FILE_TYPE[dtype] },
+    'qwen2.context_length': { u32: llm.maxPositionEmbeddings },
+    'qwen2.embedding_length': { u32: llm.hidden },
+    'qwen2.block_count': { u32: llm.layers },
+    'qwen2.feed_forward_length': { u32: llm.intermediate },
+    'qwen2.attention.head_count': { u32: llm.heads },
+    'qwen2.attention.head_count_kv': { u32: llm.kvHeads },
+    'qwen2.rope.freq_base': { f32: llm.ropeTheta },
+    'qwen2.attention.layer_norm_rms_epsilon': { f32: llm.rmsEps },
+    'tokenizer.ggml.model': 'gpt2',
+    'tokenizer.ggml.pre': 'qwen2',
+    'tokenizer.ggml.tokens': { strings: tokens },
+    'tokenizer.ggml.token_type': { i32s: types },
+    'tokenizer.ggml.merges': { strings: merges },
+    ...(imEnd !== undefined && { 'tokenizer.ggml.eos_token_id': { u32: imEnd } }),
+    ...(endOfText !== undefined && { 'tokenizer.ggml.padding_token_id': { u32: endOfText } }),
+    'tokenizer.ggml.add_bos_token': { bool: false },
+  };
+  const tensors: GgufTensor[] = [];
+  const add = (name: string, source: string, shape: readonly number[], type: GgmlType) => {
+    const width = shape.at(-1)!;
+    const rows = shape.length === 1 ? 1 : shape[0]!;
+    tensors.push({
+      name,
+      // GGUF lists the row width first.
+      dims: [...shape].reverse(),
+      type: GGML_TYPE[type],
+      byteLength: rows * rowBytes(type, width),
+      bytes: async () => encode(type, await checkpoint.read(source)),
+    });
+  };
+  const matrix = MATRIX_TYPE[dtype];
+  const { hidden: D, heads: H, kvHeads: KV, headDim: Dh, intermediate: I, vocabSize: V } = llm;
+  add('token_embd.weight', 'language_model.model.embed_tokens.weight', [V, D], matrix);
+  for (let layer = 0; layer < llm.layers; layer++) {
+    const p = `language_model.model.layers.${layer}.`;
+    const b = `blk.${layer}.`;
+    add(`${b}attn_norm.weight`, `${p}input_layernorm.weight`, [D], 'F32');
+    add(`${b}attn_q.weight`, `${p}self_attn.q_proj.weight`, [H * Dh, D], matrix);
+    add(`${b}attn_q.bias`, `${p}self_attn.q_proj.bias`, [H * Dh], 'F32');
+    add(`${b}attn_k.weight`, `${p}self_attn.k_proj.weight`, [KV * Dh, D], matrix);
+    add(`${b}attn_k.bias`, `${p}self_attn.k_proj.bias`, [KV * Dh], 'F32');
+    add(`${b}attn_v.weight`, `${p}self_attn.v_proj.weight`, [KV * Dh, D], matrix);
+    add(`${b}attn_v.bias`, `${p}self_attn.v_proj.bias`, [KV * Dh], 'F32');
+    add(`${b}attn_output.weight`, `${p}self_attn.o_proj.weight`, [D, H * Dh], matrix);
+    add(`${b}ffn_norm.weight`, `${p}post_attention_layernorm.weight`, [D], 'F32');
+    add(`${b}ffn_gate.weight`, `${p}mlp.gate_proj.weight`, [I, D], matrix);
+    add(`${b}ffn_up.weight`, `${p}mlp.up_proj.weight`, [I, D], matrix);
+    add(`${b}ffn_down.weight`, `${p}mlp.down_proj.weight`, [D, I], matrix);
+  }
+  add('output_norm.weight', 'language_model.model.norm.weight', [D], 'F32');
+  add('output.weight', 'language_model.lm_head.weight', [V, D], dtype === 'q4' ? 'Q8_0' : matrix);
+  await writeGguf(path, metadata, tensors);
+}
