@@ -8,3 +8,7 @@ export function partSourceOf(
   part: 'vision_encoder' | 'projector' | 'embed_tokens' | 'decoder_model_merged',
   dtype?: 'fp32' | 'fp16' | 'q8' | 'q4',
 ): { model: string; externalData: { path: string; data: string }[] };
+export function benchModel(
+  dtype: 'fp32' | 'fp16' | 'q8' | 'q4',
+  options?: { log?: (line: string) => void },
+): Promise<{ checkpoint: string; model: string }>;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,4 +56,41 @@ export async function tinyModel(preset, { seed = 7, dtype = 'fp32' } = {}) {
 export function partSourceOf(model, part, dtype = 'fp32') {
   const manifest = JSON.parse(readFileSync(join(model, 'ivl.json'), 'utf8'));
   return partSource(manifest.files[part][dtype], (file) => join(model, file.path));
+}
+
+/**
+ * The benchmarks' model: the InternVL2.5-1B shape with seeded synthetic weights (one checkpoint),
+ * converted to `dtype` once and kept in the temp directory under a key of the converter's build.
+ * Conversions under older keys are removed (each is gigabytes).
+ * @param {'fp32' | 'fp16' | 'q8' | 'q4'} dtype
+ * @returns {Promise<{ checkpoint: string, model: string }>}
+ */
+export async function benchModel(dtype, { log = console.log } = {}) {
+  const checkpoint = join(tmpdir(), 'ivl-bench-internvl2_5-1b-hf');
+  if (!existsSync(join(checkpoint, 'config.json'))) {
+    log('making the synthetic InternVL2.5-1B checkpoint (once)…');
+    await writeSyntheticCheckpoint(`${checkpoint}.partial`, 'internvl2_5-1b', {
+      seed: 1,
+      tokenizer: internvlQwen2Tokenizer(),
+    });
+    renameSync(`${checkpoint}.partial`, checkpoint);
+  }
+  const key = createHash('sha256')
+    .update(readFileSync(require.resolve('@ivl/convert')))
+    .digest('hex')
+    .slice(0, 12);
+  const prefix = `ivl-bench-internvl2_5-1b-${dtype}-`;
+  const model = join(tmpdir(), `${prefix}${key}-ivl`);
+  for (const name of readdirSync(tmpdir())) {
+    if (name.startsWith(prefix) && name !== `${prefix}${key}-ivl`) {
+      rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    }
+  }
+  if (!existsSync(join(model, 'ivl.json'))) {
+    log(`converting the checkpoint to ${dtype} (once for this converter build)…`);
+    const started = performance.now();
+    await convertCheckpoint(checkpoint, model, { overwrite: true, dtype });
+    log(`converted in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  }
+  return { checkpoint, model };
 }

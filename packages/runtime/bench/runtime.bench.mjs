@@ -4,34 +4,18 @@
 //   prefill tokens/s          vs FLOPs / measured fp32 MatMul GFLOP/s
 //   decode tokens/s           vs decoder weight bytes read per token / measured memory bandwidth
 //   peak RSS                  vs weight bytes
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNodeBackend } from '@ivl/backend-node';
-import { convertCheckpoint, writeSyntheticCheckpoint } from '@ivl/convert';
-import { createTensor, MODEL_FORMAT_VERSION, partSource } from '@ivl/core';
-import { internvlQwen2Tokenizer } from '@ivl/synthetic-tokenizers';
+import { createTensor, partSource } from '@ivl/core';
+import { benchModel } from '@ivl/test-models';
 import { createRuntime } from '../dist/node/index.js';
 
 const THREADS = Number(process.env.IVL_BENCH_THREADS ?? 2);
 // IVL_BENCH_DTYPE=fp32 (default), fp16, q8 or q4.
 const DTYPE = process.env.IVL_BENCH_DTYPE ?? 'fp32';
-const checkpoint = join(tmpdir(), 'ivl-bench-internvl2_5-1b-hf');
-// Named for the model format too: a directory an older converter wrote is not reused.
-const modelDir = join(tmpdir(), `ivl-bench-internvl2_5-1b-${DTYPE}-f${MODEL_FORMAT_VERSION}-ivl`);
-if (!existsSync(join(modelDir, 'ivl.json'))) {
-  console.log(`making the synthetic InternVL2.5-1B checkpoint and converting it to ${DTYPE} (once)…`);
-  if (!existsSync(join(checkpoint, 'config.json'))) {
-    await writeSyntheticCheckpoint(checkpoint, 'internvl2_5-1b', {
-      seed: 1,
-      tokenizer: internvlQwen2Tokenizer(),
-    });
-  }
-  const started = performance.now();
-  await convertCheckpoint(checkpoint, modelDir, { overwrite: true, dtype: DTYPE });
-  console.log(`converted in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-}
+const { model: modelDir } = await benchModel(DTYPE);
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 // Bounds measured here, back to back with the figures (the machine's bandwidth drifts ±25 %).

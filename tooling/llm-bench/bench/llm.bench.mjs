@@ -12,11 +12,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { convertCheckpoint, writeSyntheticCheckpoint } from '@ivl/convert';
-import { MODEL_FORMAT_VERSION } from '@ivl/core';
-import { internvlQwen2Tokenizer } from '@ivl/synthetic-tokenizers';
+import { benchModel } from '@ivl/test-models';
 import { writeLlmGguf } from '../dist/index.js';
-import { readBandwidth } from './memory-bandwidth.mjs';
+import { memoryBandwidth } from './memory-bandwidth.mjs';
 
 const THREADS = Number(process.env.IVL_BENCH_THREADS ?? 2);
 const DTYPES = (process.env.IVL_BENCH_DTYPES ?? 'fp32,q8,q4').split(',');
@@ -65,11 +63,7 @@ const f = (value, digits = 1) => value.toFixed(digits);
 
 const rows = [];
 for (const dtype of DTYPES) {
-  const modelDir = join(tmpdir(), `ivl-bench-internvl2_5-1b-${dtype}-f${MODEL_FORMAT_VERSION}-ivl`);
-  if (!existsSync(join(modelDir, 'ivl.json'))) {
-    console.log(`converting the checkpoint to ${dtype} (once)…`);
-    await convertCheckpoint(checkpoint, modelDir, { overwrite: true, dtype });
-  }
+  const { model: modelDir } = await benchModel(dtype);
   const gguf = join(tmpdir(), `ivl-bench-internvl2_5-1b-${dtype}-${writerHash}.gguf`);
   if (!existsSync(gguf)) {
     console.log(`writing the ${dtype} GGUF (once)…`);
@@ -85,14 +79,14 @@ for (const dtype of DTYPES) {
     const files = part[dtype];
     return sum + fileBytes(modelDir, [files.onnx.path, ...files.externalData.map((x) => x.path)]);
   }, 0);
-  const bandwidth = await readBandwidth(THREADS);
+  const bandwidth = await memoryBandwidth(THREADS);
   const ivl = run('ivl-llm.mjs', [modelDir, dtype, THREADS, DECODE_TOKENS]);
   const llama = run('llama-llm.mjs', [gguf, THREADS, DECODE_TOKENS]);
   // llama.cpp reads the same matrices per token (the embedding row aside).
   const bound = bandwidth / ivlBytes;
   const same = ivl.tokens.findIndex((token, i) => token !== llama.tokens[i]);
   console.log(
-    `${dtype}: read bandwidth ${f(bandwidth / 1e9)} GB/s (${THREADS} threads); LLM weights read per token ${f(ivlBytes / 1e9, 2)} GB → decode bound ${f(bound)} tokens/s`,
+    `${dtype}: memory bandwidth ${f(bandwidth / 1e9)} GB/s (${THREADS} threads); LLM weights read per token ${f(ivlBytes / 1e9, 2)} GB → decode bound ${f(bound)} tokens/s`,
   );
   console.log(
     `  prefill 103:  ivl ${f(ivl.prefill103, 0)} tokens/s, llama.cpp ${f(llama.prefill103, 0)}, ivl ÷ llama.cpp ${f(ivl.prefill103 / llama.prefill103, 2)}×`,

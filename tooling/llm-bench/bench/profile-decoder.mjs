@@ -1,15 +1,15 @@
 // Where a decode step's time goes: onnxruntime's profiler over the decoder of one converted
 // model (the bench's), a 103-token prefill then 32 decode steps; prints the top ops per token.
 //   node bench/profile-decoder.mjs [fp32|q8|q4]
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MODEL_FORMAT_VERSION } from '@ivl/core';
+import { benchModel } from '@ivl/test-models';
 import { promptIds } from './prompt-ids.mjs';
 
 const dtype = process.argv[2] ?? 'fp32';
-const modelDir = join(tmpdir(), `ivl-bench-internvl2_5-1b-${dtype}-f${MODEL_FORMAT_VERSION}-ivl`);
+const { model: modelDir } = await benchModel(dtype);
 const require = createRequire(import.meta.resolve('@ivl/backend-node'));
 const ort = require('onnxruntime-node');
 const manifest = JSON.parse(readFileSync(join(modelDir, 'ivl.json'), 'utf8'));
@@ -22,7 +22,12 @@ const session = await ort.InferenceSession.create(decoderPath, {
   enableProfiling: true,
   profileFilePrefix: join(tmpdir(), `ivl-profile-${dtype}`),
 });
-const embeds = (n) => new ort.Tensor('float32', Float32Array.from({ length: n * llmHidden }, (_, i) => Math.sin(i) * 0.02), [1, n, llmHidden]);
+const embeds = (n) =>
+  new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: n * llmHidden }, (_, i) => Math.sin(i) * 0.02),
+    [1, n, llmHidden],
+  );
 let past = Object.fromEntries(
   Array.from({ length: layers }, (_, l) => [
     [`past_key_values.${l}.key`, new ort.Tensor('float32', new Float32Array(0), [1, kvHeads, 0, headDim])],
@@ -35,7 +40,11 @@ const step = async (n) => {
   const out = await session.run({
     inputs_embeds: embeds(n),
     attention_mask: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
-    position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, t) => BigInt(length + t)), [1, n]),
+    position_ids: new ort.Tensor(
+      'int64',
+      BigInt64Array.from({ length: n }, (_, t) => BigInt(length + t)),
+      [1, n],
+    ),
     num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(1n), []),
     ...past,
   });
@@ -52,7 +61,15 @@ const steps = 32;
 const started = performance.now();
 for (let i = 0; i < steps; i++) await step(1);
 const wall = (performance.now() - started) / steps;
-const file = session.endProfiling();
+session.endProfiling();
+// onnxruntime-node names the file <prefix>_<date>.json and does not return it.
+const file = join(
+  tmpdir(),
+  readdirSync(tmpdir())
+    .filter((name) => name.startsWith(`ivl-profile-${dtype}_`))
+    .sort()
+    .at(-1),
+);
 const events = JSON.parse(readFileSync(file, 'utf8'));
 rmSync(file, { force: true });
 // Only the decode runs: the events after the second model_run begins.
@@ -63,13 +80,17 @@ let kernel = 0;
 for (const e of events) {
   if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < decodeStart) continue;
   const op = e.args.op_name;
-  byOp.set(op, (byOp.get(op) ?? { us: 0, count: 0 }));
+  byOp.set(op, byOp.get(op) ?? { us: 0, count: 0 });
   byOp.get(op).us += e.dur;
   byOp.get(op).count++;
   kernel += e.dur;
 }
 const runUs = runs.slice(1).reduce((sum, e) => sum + e.dur, 0) / steps;
-console.log(`${dtype}: ${wall.toFixed(2)} ms per decode step in JS (${(1000 / wall).toFixed(1)} tokens/s); model_run ${(runUs / 1000).toFixed(2)} ms; kernels ${(kernel / steps / 1000).toFixed(2)} ms`);
+console.log(
+  `${dtype}: ${wall.toFixed(2)} ms per decode step in JS (${(1000 / wall).toFixed(1)} tokens/s); model_run ${(runUs / 1000).toFixed(2)} ms; kernels ${(kernel / steps / 1000).toFixed(2)} ms`,
+);
 for (const [op, { us, count }] of [...byOp].sort((a, b) => b[1].us - a[1].us).slice(0, 15)) {
-  console.log(`  ${op.padEnd(34)} ${(us / steps / 1000).toFixed(3).padStart(8)} ms/token  ${(count / steps).toFixed(0).padStart(4)} nodes  ${((100 * us) / kernel).toFixed(1)} %`);
+  console.log(
+    `  ${op.padEnd(34)} ${(us / steps / 1000).toFixed(3).padStart(8)} ms/token  ${(count / steps).toFixed(0).padStart(4)} nodes  ${((100 * us) / kernel).toFixed(1)} %`,
+  );
 }

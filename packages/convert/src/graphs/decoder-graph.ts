@@ -1,6 +1,7 @@
+import { CheckpointError } from '@ivl/core';
 import type { ModelSpec } from '../checkpoint/internvl-config.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
-import { rmsNorm } from './layers.js';
+import { rmsNorm, skipRmsNorm } from './layers.js';
 import { splitWqkv } from './split-wqkv.js';
 
 type Read = (name: string) => Promise<Float32Array>;
@@ -50,12 +51,31 @@ async function qkvWeights(spec: ModelSpec, read: Read, layer: number) {
   return { ...weights, bias };
 }
 
+const concat = (parts: readonly Float32Array[]) => {
+  const out = new Float32Array(parts.reduce((n, part) => n + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+};
+
 /**
  * The merged decoder (transformers.js / onnx-community naming):
  * inputs `inputs_embeds` [B,T,D], `attention_mask` [B,P+T], `position_ids` [B,T],
  * `past_key_values.{i}.key|value` [B,KV,P,Dh], `num_logits_to_keep` (scalar ≥ 1);
  * outputs `logits` [B,keep,V] for the last `keep` positions and `present.{i}.key|value` [B,KV,P+T,Dh].
  * Pre-norm Qwen2/InternLM2 blocks with rotate-half RoPE, GQA, SwiGLU (internvl-spec §7.2).
+ *
+ * Built for few nodes per token, since a decode step's matmuls are small and each node costs a
+ * dispatch: q, k and v as one projection (their rows stacked; block quantization is per row, so
+ * the codes are those of three separate ones), onnxruntime's `GroupQueryAttention` (RoPE, the
+ * causal attention over past + new keys, and the present KV in one kernel), the residual add fused
+ * into the next RMSNorm (`SkipSimplifiedLayerNormalization`), gate and up as one projection.
+ * Positions follow from the cache length (`attention_mask`'s sum), as for a batch-1 sequence
+ * without padding, which is how the runtime calls it; `position_ids` stays an input for callers
+ * that pass it, unused.
  */
 export async function buildDecoderGraph(
   g: GraphBuilder,
@@ -75,111 +95,108 @@ export async function buildDecoderGraph(
     rmsEps,
     family,
   } = spec.llm;
-  const G = H / KV;
+  if (Dh % 16 !== 0) {
+    throw new CheckpointError({
+      path: 'config.json',
+      message: `The LLM's head size is ${Dh}; onnxruntime's GroupQueryAttention with rotary embedding needs a multiple of 16 (every released InternVL has 64 or 128).`,
+    });
+  }
   const embeds = g.input('inputs_embeds', 'float32', ['batch', 'sequence', D]);
   const attentionMask = g.input('attention_mask', 'int64', ['batch', 'total_sequence']);
-  const positionIds = g.input('position_ids', 'int64', ['batch', 'sequence']);
+  g.input('position_ids', 'int64', ['batch', 'sequence']);
   const past = Array.from({ length: layers }, (_, i) => ({
     key: g.input(`past_key_values.${i}.key`, 'float32', ['batch', KV, 'past_sequence', Dh]),
     value: g.input(`past_key_values.${i}.value`, 'float32', ['batch', KV, 'past_sequence', Dh]),
   }));
   const keep = g.input('num_logits_to_keep', 'int64', []);
 
-  // RoPE tables: angle = position · θ^(-2i/Dh), duplicated for the two halves.
-  const inverseFrequencies = Array.from({ length: Dh / 2 }, (_, i) => 1 / ropeTheta ** ((2 * i) / Dh));
-  const positions = g.op('Unsqueeze', [g.op('Cast', [positionIds], { to: { i: 1 } }), g.int64s([2])]);
-  const frequencies = g.op('Mul', [
-    positions,
-    g.constant('float32', [Dh / 2], inverseFrequencies, 'inv_freq'),
+  // GroupQueryAttention's sequence inputs: seqlens_k = keys per sequence − 1, and the total length.
+  const int32 = (x: string) => g.op('Cast', [x], { to: { i: 6 } });
+  const seqlensK = int32(
+    g.op('Sub', [
+      g.op('ReduceSum', [attentionMask, g.int64s([1])], { keepdims: { i: 0 } }),
+      g.scalar(1, 'int64'),
+    ]),
+  );
+  const totalLength = g.op('Squeeze', [
+    g.op('Slice', [g.op('Shape', [attentionMask]), g.int64s([1]), g.int64s([2])]),
+    g.int64s([0]),
   ]);
-  const angles = g.op('Unsqueeze', [
-    g.op('Concat', [frequencies, frequencies], { axis: { i: -1 } }),
+  // RoPE tables for positions 0…total−1: angle = position · θ^(-2i/Dh), [total, Dh/2] (the op
+  // rotates the two halves, rotate-half style, with rotary_interleaved 0).
+  const inverseFrequencies = Array.from({ length: Dh / 2 }, (_, i) => 1 / ropeTheta ** ((2 * i) / Dh));
+  const positions = g.op('Unsqueeze', [
+    g.op('Cast', [g.op('Range', [g.scalar(0, 'int64'), totalLength, g.scalar(1, 'int64')])], {
+      to: { i: 1 },
+    }),
     g.int64s([1]),
   ]);
+  const angles = g.op('Mul', [positions, g.constant('float32', [1, Dh / 2], inverseFrequencies, 'inv_freq')]);
   const cos = g.op('Cos', [angles]);
   const sin = g.op('Sin', [angles]);
-  const rotate = (x: string) => {
-    const [first, second] = g.node(
-      'Split',
-      [x, g.int64s([Dh / 2, Dh / 2])],
-      { axis: { i: -1 } },
-      { outputs: 2 },
-    ) as [string, string];
-    const rotated = g.op('Concat', [g.op('Neg', [second]), first], { axis: { i: -1 } });
-    return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotated, sin])]);
-  };
+  const totalInt32 = int32(totalLength);
 
-  // Causal + padding mask [B, 1, G·T, S] (rows in the g-major order of the grouped queries below).
-  const total = g.op('Slice', [g.op('Shape', [attentionMask]), g.int64s([1]), g.int64s([2])]);
-  const sequence = g.op('Slice', [g.op('Shape', [embeds]), g.int64s([1]), g.int64s([2])]);
-  const pastLength = g.op('Sub', [total, sequence]);
-  const scalarOf = (x: string) => g.op('Squeeze', [x, g.int64s([0])]);
-  const keyPositions = g.op('Range', [g.scalar(0, 'int64'), scalarOf(total), g.scalar(1, 'int64')]);
-  const queryPositions = g.op('Range', [scalarOf(pastLength), scalarOf(total), g.scalar(1, 'int64')]);
-  const causal = g.op('LessOrEqual', [
-    g.op('Unsqueeze', [keyPositions, g.int64s([0])]),
-    g.op('Unsqueeze', [queryPositions, g.int64s([1])]),
-  ]);
-  const padding = g.op('Unsqueeze', [g.op('Cast', [attentionMask], { to: { i: 9 } }), g.int64s([1])]);
-  const allowed = g.op('Unsqueeze', [
-    g.op('And', [g.op('Unsqueeze', [causal, g.int64s([0])]), padding]),
-    g.int64s([1]),
-  ]);
-  const additive = g.op('Where', [allowed, g.scalar(0), g.scalar(-3.4028234663852886e38)]);
-  const mask = g.op('Tile', [additive, g.int64s([1, 1, G, 1])]);
-  const scale = g.scalar(1 / Math.sqrt(Dh));
-
-  let h = embeds;
+  let residual = embeds;
+  let x = await rmsNorm(g, read, residual, names(family, 0).inputNorm, D, rmsEps);
   for (let layer = 0; layer < layers; layer++) {
     const n = names(family, layer);
-    const x = await rmsNorm(g, read, h, n.inputNorm, D, rmsEps);
     const qkv = await qkvWeights(spec, read, layer);
-    const project = (name: string, weight: Float32Array, bias: Float32Array | undefined, out: number) => {
-      const product = g.linear(x, `${name}.weight`, weight, out, D);
-      return bias ? g.op('Add', [product, g.weight(`${name}.bias`, bias, [out])]) : product;
-    };
     const prefix = `model.layers.${layer}.self_attn`;
-    const q = project(`${prefix}.q_proj`, qkv.q, qkv.bias?.q, H * Dh);
-    const k = project(`${prefix}.k_proj`, qkv.k, qkv.bias?.k, KV * Dh);
-    const v = project(`${prefix}.v_proj`, qkv.v, qkv.bias?.v, KV * Dh);
-    const toHeads = (value: string, count: number) =>
-      g.op('Transpose', [g.op('Reshape', [value, g.int64s([0, 0, count, Dh])])], {
-        perm: { ints: [0, 2, 1, 3] },
-      });
-    const qRope = rotate(toHeads(q, H));
-    const kRope = rotate(toHeads(k, KV));
-    const keys = g.op('Concat', [past[layer]!.key, kRope], { axis: { i: 2 } });
-    const values = g.op('Concat', [past[layer]!.value, toHeads(v, KV)], { axis: { i: 2 } });
-    g.output(keys, `present.${layer}.key`, 'float32', ['batch', KV, 'total_sequence', Dh]);
-    g.output(values, `present.${layer}.value`, 'float32', ['batch', KV, 'total_sequence', Dh]);
-    // GQA without copying K/V: fold the G query heads of each KV head into the row axis.
-    const grouped = g.op('Reshape', [qRope, g.int64s([0, KV, -1, Dh])]);
-    const scores = g.op('Add', [
-      g.op('MatMul', [
-        g.op('Mul', [grouped, scale]),
-        g.op('Transpose', [keys], { perm: { ints: [0, 1, 3, 2] } }),
-      ]),
-      mask,
-    ]);
-    const context = g.op('MatMul', [g.op('Softmax', [scores], { axis: { i: -1 } }), values]);
-    const merged = g.op('Reshape', [
-      g.op('Transpose', [g.op('Reshape', [context, g.int64s([0, H, -1, Dh])])], {
-        perm: { ints: [0, 2, 1, 3] },
-      }),
-      g.int64s([0, 0, H * Dh]),
-    ]);
-    const attention = g.linear(merged, n.o, await read(n.o), D, H * Dh);
-    h = g.op('Add', [h, attention]);
-    const m = await rmsNorm(g, read, h, n.postNorm, D, rmsEps);
-    const gate = g.linear(m, n.gate, await read(n.gate), I, D);
-    const up = g.linear(m, n.up, await read(n.up), I, D);
+    const projected = g.linear(
+      x,
+      `${prefix}.qkv_proj.weight`,
+      concat([qkv.q, qkv.k, qkv.v]),
+      (H + 2 * KV) * Dh,
+      D,
+    );
+    const packed = qkv.bias
+      ? g.op('Add', [
+          projected,
+          g.weight(`${prefix}.qkv_proj.bias`, concat([qkv.bias.q, qkv.bias.k, qkv.bias.v]), [
+            (H + 2 * KV) * Dh,
+          ]),
+        ])
+      : projected;
+    const [attention] = g.node(
+      'GroupQueryAttention',
+      [packed, '', '', past[layer]!.key, past[layer]!.value, seqlensK, totalInt32, cos, sin],
+      {
+        num_heads: { i: H },
+        kv_num_heads: { i: KV },
+        scale: { f: 1 / Math.sqrt(Dh) },
+        do_rotary: { i: 1 },
+        rotary_interleaved: { i: 0 },
+      },
+      {
+        outputs: [g.fresh('attention'), `present.${layer}.key`, `present.${layer}.value`],
+        domain: 'com.microsoft',
+      },
+    ) as [string];
+    g.declareOutput(`present.${layer}.key`, 'float32', ['batch', KV, 'total_sequence', Dh]);
+    g.declareOutput(`present.${layer}.value`, 'float32', ['batch', KV, 'total_sequence', Dh]);
+    const attended = g.linear(attention, n.o, await read(n.o), D, H * Dh);
+    let m: string;
+    [m, residual] = await skipRmsNorm(g, read, attended, residual, n.postNorm, D, rmsEps);
+    const gateUp = g.linear(
+      m,
+      `model.layers.${layer}.mlp.gate_up_proj.weight`,
+      concat([await read(n.gate), await read(n.up)]),
+      2 * I,
+      D,
+    );
+    const [gate, up] = g.node('Split', [gateUp, g.int64s([I, I])], { axis: { i: -1 } }, { outputs: 2 }) as [
+      string,
+      string,
+    ];
     const activated = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
-    h = g.op('Add', [h, g.linear(activated, n.down, await read(n.down), D, I)]);
+    const down = g.linear(activated, n.down, await read(n.down), D, I);
+    const nextNorm =
+      layer + 1 < layers ? names(family, layer + 1).inputNorm : 'language_model.model.norm.weight';
+    [x, residual] = await skipRmsNorm(g, read, down, residual, nextNorm, D, rmsEps);
     onLayer?.(layer + 1);
   }
-  const normed = await rmsNorm(g, read, h, 'language_model.model.norm.weight', D, rmsEps);
   const last = g.op('Slice', [
-    normed,
+    x,
     g.op('Neg', [g.op('Unsqueeze', [keep, g.int64s([0])])]),
     g.int64s([2 ** 62]),
     g.int64s([1]),

@@ -34,6 +34,29 @@ export async function rmsNorm(
   });
 }
 
+/**
+ * `x + residual`, then RMSNorm of the sum, in one kernel (ORT's SkipSimplifiedLayerNormalization);
+ * returns the normed value and the sum (the next residual).
+ */
+export async function skipRmsNorm(
+  g: GraphBuilder,
+  read: Read,
+  x: string,
+  residual: string,
+  name: string,
+  width: number,
+  eps: number,
+): Promise<[normed: string, sum: string]> {
+  const weight = g.weight(name, await read(name), [width]);
+  const [normed, , , sum] = g.node(
+    'SkipSimplifiedLayerNormalization',
+    [x, residual, weight],
+    { epsilon: { f: eps } },
+    { outputs: [g.fresh('normed'), '', '', g.fresh('residual')], domain: 'com.microsoft' },
+  ) as [string, string, string, string];
+  return [normed, sum];
+}
+
 /** LayerNorm over the last axis with affine weight and bias. */
 export async function layerNorm(
   g: GraphBuilder,

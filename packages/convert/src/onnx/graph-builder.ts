@@ -141,6 +141,14 @@ export class GraphBuilder {
     this.outputs.push(valueInfo(name, type, dims));
   }
 
+  /**
+   * Declares a value a node already wrote under `name` as a graph output: no Identity node, which
+   * onnxruntime would run (and copy through) on every call.
+   */
+  declareOutput(name: string, type: ElementType, dims: readonly Dim[]): void {
+    this.outputs.push(valueInfo(name, type, dims));
+  }
+
   /** An inline constant (for shapes, axes and scalars). */
   constant(type: ElementType, dims: readonly number[], values: readonly number[], prefix = 'const'): string {
     const name = this.fresh(prefix);
