@@ -208,6 +208,8 @@ export async function convertCheckpoint(
         parts.map(([part]) => [part, { [dtype]: partFiles[part] }]),
       ) as ModelManifest['files'],
       ...(spec.systemMessage !== undefined && { systemMessage: spec.systemMessage }),
+      // GroupQueryAttention reads the valid past rows off attention_mask (buildDecoderGraph).
+      decoderPast: 'capacity',
     };
     await writeFile(join(temporary, 'ivl.json'), JSON.stringify(manifest, null, 2));
     throwIfAborted();

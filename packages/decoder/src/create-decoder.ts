@@ -23,6 +23,12 @@ export interface DecoderSettings {
   readonly maxContextTokens: number;
   /** Id of `<IMG_CONTEXT>`, whose positions receive image embeddings. */
   readonly imageContextTokenId: number;
+  /**
+   * The graph takes past inputs longer than the cache (`decoderPast: 'capacity'` in `ivl.json`)
+   * and its present outputs live in host memory: keep the cache in growable buffers written in
+   * place. @default false
+   */
+  readonly pastCapacity?: boolean;
 }
 
 /** Options of {@link Decoder.prefill}. */
@@ -62,10 +68,11 @@ export interface Decoder {
 /**
  * Creates the decoder stage over two backend sessions.
  *
- * The KV cache stays where the backend leaves it: host memory on onnxruntime-node and wasm (ORT
- * has no device-resident outputs there, so each step copies the present tensors once, out of the
- * run); a session created with `deviceOutputs: ['present.*']` on WebGPU returns GPU buffers,
- * which are fed back without leaving the GPU.
+ * The KV cache stays where the backend leaves it: with `pastCapacity`, host buffers with room to
+ * grow that each run appends to in place (onnxruntime-node writes the new rows into them; a
+ * backend that cannot returns new presents, whose new rows are copied over); otherwise the
+ * present tensors of each run, which a session created with `deviceOutputs: ['present.*']` on
+ * WebGPU returns as GPU buffers, fed back without leaving the GPU.
  */
 export function createDecoder(settings: DecoderSettings): Decoder {
   const {
@@ -77,6 +84,7 @@ export function createDecoder(settings: DecoderSettings): Decoder {
     hidden,
     maxContextTokens,
     imageContextTokenId,
+    pastCapacity = false,
   } = settings;
 
   const embed = async (ids: readonly number[], signal?: AbortSignal) => {
@@ -131,6 +139,7 @@ export function createDecoder(settings: DecoderSettings): Decoder {
       throw new ContextOverflowError({ neededTokens: total, limitTokens: maxContextTokens });
     }
     throwIfAborted(signal);
+    const io = cache.runIo(ids.length);
     const outputs = await decoderSession.run(
       {
         inputs_embeds: embeds,
@@ -141,9 +150,9 @@ export function createDecoder(settings: DecoderSettings): Decoder {
           BigInt64Array.from(ids, (_, t) => BigInt(past + t)),
         ),
         num_logits_to_keep: createTensor('int64', [], BigInt64Array.from([1n])),
-        ...cache.pastFeeds(),
+        ...io.feeds,
       },
-      { signal },
+      { signal, ...(io.preallocated && { preallocated: io.preallocated }) },
     );
     const logits = outputs.logits as Tensor<'float32'> | DeviceTensor<'float32'>;
     const host = 'kind' in logits ? await logits.download() : logits;
@@ -153,7 +162,7 @@ export function createDecoder(settings: DecoderSettings): Decoder {
 
   return {
     settings,
-    createCache: () => new KvCache(layers, kvHeads, headDim),
+    createCache: () => new KvCache(layers, kvHeads, headDim, pastCapacity),
     embed,
     scatterImageEmbeddings,
     async prefill(cache, ids, options = {}) {

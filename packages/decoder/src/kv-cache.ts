@@ -15,13 +15,39 @@ function release(entry: Shared): void {
 }
 
 /**
- * The key/value cache of one sequence: per layer `[1, KV, length, Dh]` keys and values, plus the
- * token ids they hold. Forks share tensors (no copy); each fork then grows on its own. Device
- * tensors (WebGPU buffers) are freed when the last cache holding them lets go.
+ * Host buffers with room to grow: per layer `[1, KV, capacity, Dh]` keys and values, of which
+ * the first `length` rows of each head are the cache. Shared by forks until one of them writes.
+ */
+interface Buffers {
+  readonly keys: Tensor<'float32'>[];
+  readonly values: Tensor<'float32'>[];
+  readonly capacity: number;
+  refs: number;
+}
+
+/** Rows a buffer grows by: a decode step writes into room already there, not a new tensor. */
+const CAPACITY_STEP = 256;
+
+/** The inputs of one decoder run, and the outputs it may write in place. */
+export interface KvRunIo {
+  readonly feeds: Record<string, CacheTensor>;
+  readonly preallocated?: Record<string, Tensor<'float32'>>;
+}
+
+/**
+ * The key/value cache of one sequence, plus the token ids it holds. Forks share storage (no
+ * copy); each fork then grows on its own.
+ *
+ * Two layouts, chosen by the decoder: for a graph whose past inputs may be longer than the cache
+ * (`decoderPast: 'capacity'`), host buffers with spare rows that the run writes the new keys and
+ * values into in place, so a step copies nothing of the past; otherwise exact-length tensors
+ * replaced by each run's present outputs (also device tensors, e.g. WebGPU buffers, freed when the
+ * last cache holding them lets go).
  */
 export class KvCache {
   /** @internal */
   entries: { key: Shared; value: Shared }[] | undefined;
+  private buffers: Buffers | undefined;
   private readonly tokenIds: number[];
   private disposed = false;
 
@@ -30,11 +56,15 @@ export class KvCache {
     readonly layers: number,
     readonly kvHeads: number,
     readonly headDim: number,
+    /** @internal Past inputs may be longer than the cache: keep growable host buffers. */
+    readonly withCapacity = false,
     tokens: number[] = [],
     entries?: { key: Shared; value: Shared }[],
+    buffers?: Buffers,
   ) {
     this.tokenIds = tokens;
     this.entries = entries;
+    this.buffers = buffers;
   }
 
   /** Tokens in the cache. */
@@ -49,20 +79,54 @@ export class KvCache {
 
   /** @internal Past inputs for the next run (empty tensors for an empty cache). */
   pastFeeds(): Record<string, CacheTensor> {
+    return this.runIo(0).feeds;
+  }
+
+  /**
+   * @internal Past inputs for a run that adds `incoming` tokens and, with capacity buffers, the
+   * present outputs to write into them (the same tensors: the new rows land after the past).
+   */
+  runIo(incoming: number): KvRunIo {
     this.assertAlive();
     const feeds: Record<string, CacheTensor> = {};
+    if (this.withCapacity) {
+      const buffers = this.writableBuffers(this.length + incoming);
+      const preallocated: Record<string, Tensor<'float32'>> = {};
+      for (let layer = 0; layer < this.layers; layer++) {
+        feeds[`past_key_values.${layer}.key`] = preallocated[`present.${layer}.key`] = buffers.keys[layer]!;
+        feeds[`past_key_values.${layer}.value`] = preallocated[`present.${layer}.value`] =
+          buffers.values[layer]!;
+      }
+      return { feeds, preallocated };
+    }
     for (let layer = 0; layer < this.layers; layer++) {
       const entry = this.entries?.[layer];
       const empty = () => createTensor('float32', [1, this.kvHeads, 0, this.headDim]);
       feeds[`past_key_values.${layer}.key`] = entry?.key.tensor ?? empty();
       feeds[`past_key_values.${layer}.value`] = entry?.value.tensor ?? empty();
     }
-    return feeds;
+    return { feeds };
   }
 
   /** @internal Takes the present.* outputs of a run that added `tokens`. */
   advance(outputs: Record<string, CacheTensor>, tokens: readonly number[]): void {
     this.assertAlive();
+    if (this.withCapacity) {
+      const buffers = this.buffers!;
+      for (let layer = 0; layer < this.layers; layer++) {
+        for (const [kind, own] of [
+          ['key', buffers.keys[layer]!],
+          ['value', buffers.values[layer]!],
+        ] as const) {
+          const present = outputs[`present.${layer}.${kind}`]!;
+          // A backend that did not write in place returned the present as a new tensor of the
+          // same shape: take the new rows from it.
+          if (present !== own) this.copyRows(present as Tensor<'float32'>, own, this.length, tokens.length);
+        }
+      }
+      this.tokenIds.push(...tokens);
+      return;
+    }
     const next = Array.from({ length: this.layers }, (_, layer) => ({
       key: { tensor: outputs[`present.${layer}.key`]!, refs: 1 },
       value: { tensor: outputs[`present.${layer}.value`]!, refs: 1 },
@@ -79,18 +143,21 @@ export class KvCache {
       entry.key.refs++;
       entry.value.refs++;
     }
+    if (this.buffers) this.buffers.refs++;
     return new KvCache(
       this.layers,
       this.kvHeads,
       this.headDim,
+      this.withCapacity,
       [...this.tokenIds],
       this.entries ? [...this.entries] : undefined,
+      this.buffers,
     );
   }
 
   /**
    * Rewinds the cache to its first `length` tokens (e.g. to re-ask from a shared prefix).
-   * Device tensors are copied back to host memory for this.
+   * Device tensors are copied back to host memory for this; capacity buffers just forget the rows.
    */
   async truncate(length: number): Promise<void> {
     this.assertAlive();
@@ -101,6 +168,11 @@ export class KvCache {
       });
     }
     if (length === this.length) return;
+    if (this.withCapacity) {
+      // Rows past `length` are overwritten by the next run (a shared buffer is copied first).
+      this.tokenIds.length = length;
+      return;
+    }
     const slice = async (shared: Shared): Promise<Shared> => {
       const tensor = 'kind' in shared.tensor ? await shared.tensor.download() : shared.tensor;
       const [, heads, total, dim] = tensor.dims as [number, number, number, number];
@@ -125,7 +197,51 @@ export class KvCache {
     if (this.disposed) return;
     this.releaseEntries();
     this.entries = undefined;
+    if (this.buffers) this.buffers.refs--;
+    this.buffers = undefined;
     this.disposed = true;
+  }
+
+  /**
+   * Buffers this cache alone owns with room for `needed` rows: the current ones, or new ones
+   * (a step of {@link CAPACITY_STEP} rows past `needed`) holding a copy of the cache's rows when
+   * they are too small or shared with a fork.
+   */
+  private writableBuffers(needed: number): Buffers {
+    const current = this.buffers;
+    if (current && current.refs === 1 && current.capacity >= needed) return current;
+    const capacity = Math.ceil(needed / CAPACITY_STEP) * CAPACITY_STEP;
+    const make = () =>
+      Array.from({ length: this.layers }, () =>
+        createTensor(
+          'float32',
+          [1, this.kvHeads, capacity, this.headDim],
+          new Float32Array(this.kvHeads * capacity * this.headDim),
+        ),
+      );
+    const next: Buffers = { keys: make(), values: make(), capacity, refs: 1 };
+    if (current) {
+      for (let layer = 0; layer < this.layers; layer++) {
+        this.copyRows(current.keys[layer]!, next.keys[layer]!, 0, this.length);
+        this.copyRows(current.values[layer]!, next.values[layer]!, 0, this.length);
+      }
+      current.refs--;
+    }
+    this.buffers = next;
+    return next;
+  }
+
+  /** Copies rows `[from, from + count)` of every head between two `[1, KV, rows, Dh]` tensors. */
+  private copyRows(source: Tensor<'float32'>, target: Tensor<'float32'>, from: number, count: number): void {
+    const sourceRows = source.dims[2]!;
+    const targetRows = target.dims[2]!;
+    const dim = this.headDim;
+    for (let h = 0; h < this.kvHeads; h++) {
+      target.data.set(
+        source.data.subarray((h * sourceRows + from) * dim, (h * sourceRows + from + count) * dim),
+        (h * targetRows + from) * dim,
+      );
+    }
   }
 
   private releaseEntries(): void {

@@ -157,6 +157,7 @@ export async function loadModel(
     hidden: manifest.dims.llmHidden,
     maxContextTokens: manifest.dims.maxPositionEmbeddings,
     imageContextTokenId: manifest.tokens.imgContext,
+    pastCapacity: manifest.decoderPast === 'capacity' && !backend.capabilities.deviceResidentOutputs,
   });
   return {
     manifest,

@@ -56,6 +56,7 @@ const manifestSchema = v.object({
     bos: v.optional(tokenId),
   }),
   systemMessage: v.optional(v.string()),
+  decoderPast: v.optional(v.literal('capacity')),
   files: v.object({
     vision_encoder: byDtype,
     projector: byDtype,

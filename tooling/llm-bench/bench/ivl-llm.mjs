@@ -43,6 +43,7 @@ console.log(
     prefill103: 103 / median(short),
     prefill1829: 1829 / long.seconds,
     decode: Number(decodeTokens) / decodeSeconds,
+    decodeAfter1829: Number(decodeTokens) / afterLong.seconds,
     tokens: tokens.slice(0, 16),
     peakRss: process.resourceUsage().maxRSS * 1024,
   }),

@@ -65,6 +65,14 @@ export interface ModelManifest {
   };
   /** The checkpoint's own system message, when its config sets one (else the template's). */
   readonly systemMessage?: string;
+  /**
+   * How the decoder reads its past keys and values. `capacity`: the past inputs may be longer
+   * than the cache (a buffer with room to grow; `attention_mask` says how many rows are valid),
+   * and each present output has the past's shape, so a caller can pass one buffer as both and have
+   * the new rows written in place. Absent (models converted before): past inputs are exactly the
+   * cache, and each present is a new, longer tensor.
+   */
+  readonly decoderPast?: 'capacity';
   /** The files of each part per dtype. */
   readonly files: Readonly<Record<ModelPart, Partial<Record<ModelDtype, ModelPartFiles>>>>;
 }
