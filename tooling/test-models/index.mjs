@@ -82,7 +82,7 @@ export async function benchModel(dtype, { log = console.log } = {}) {
   const prefix = `ivl-bench-internvl2_5-1b-${dtype}-`;
   const model = join(tmpdir(), `${prefix}${key}-ivl`);
   for (const name of readdirSync(tmpdir())) {
-    if (name.startsWith(prefix) && name !== `${prefix}${key}-ivl`) {
+    if (name.startsWith(prefix) && name.endsWith('-ivl') && name !== `${prefix}${key}-ivl`) {
       rmSync(join(tmpdir(), name), { recursive: true, force: true });
     }
   }

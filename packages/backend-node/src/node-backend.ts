@@ -258,31 +258,16 @@ export function createNodeBackend(settings: NodeBackendSettings = {}): Inference
         async run(feeds, runOptions = {}) {
           checkRun({ disposed, described, inputNames: session.inputNames, feeds, signal: runOptions.signal });
           let results: ort.InferenceSession.ReturnType;
-          const preallocated = runOptions.preallocated ?? {};
           try {
             const ortFeeds = toOrtFeeds(module, feeds);
-            if (Object.keys(preallocated).length > 0) {
-              // Pre-allocated outputs: onnxruntime writes into these buffers (fetch null = allocate).
-              const wanted = runOptions.outputs ?? session.outputNames;
-              const fetches = Object.fromEntries(wanted.map((name) => [name, null])) as Record<
-                string,
-                ort.Tensor | null
-              >;
-              Object.assign(fetches, toOrtFeeds(module, preallocated));
-              results = await session.run(ortFeeds, fetches as ort.InferenceSession.FetchesType);
-            } else {
-              results = runOptions.outputs
-                ? await session.run(ortFeeds, [...runOptions.outputs])
-                : await session.run(ortFeeds);
-            }
+            results = runOptions.outputs
+              ? await session.run(ortFeeds, [...runOptions.outputs])
+              : await session.run(ortFeeds);
           } catch (error) {
             throw toRunError(error, { backend: `ort-node/${chosen}`, described });
           }
           return Object.fromEntries(
-            Object.entries(results).map(([name, tensor]) => [
-              name,
-              preallocated[name] ?? fromOrtTensor(name, tensor),
-            ]),
+            Object.entries(results).map(([name, tensor]) => [name, fromOrtTensor(name, tensor)]),
           );
         },
         async dispose() {

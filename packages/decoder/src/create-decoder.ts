@@ -68,11 +68,10 @@ export interface Decoder {
 /**
  * Creates the decoder stage over two backend sessions.
  *
- * The KV cache stays where the backend leaves it: with `pastCapacity`, host buffers with room to
- * grow that each run appends to in place (onnxruntime-node writes the new rows into them; a
- * backend that cannot returns new presents, whose new rows are copied over); otherwise the
- * present tensors of each run, which a session created with `deviceOutputs: ['present.*']` on
- * WebGPU returns as GPU buffers, fed back without leaving the GPU.
+ * The KV cache: with `pastCapacity`, host buffers with room to grow, passed as the past without a
+ * copy, into which each run's new rows are written (its presents are never fetched, so no step
+ * copies the past); otherwise the present tensors of each run, which a session created with
+ * `deviceOutputs: ['present.*']` on WebGPU returns as GPU buffers, fed back without leaving the GPU.
  */
 export function createDecoder(settings: DecoderSettings): Decoder {
   const {
@@ -152,7 +151,7 @@ export function createDecoder(settings: DecoderSettings): Decoder {
         num_logits_to_keep: createTensor('int64', [], BigInt64Array.from([1n])),
         ...io.feeds,
       },
-      { signal, ...(io.preallocated && { preallocated: io.preallocated }) },
+      { signal, ...(io.outputs && { outputs: io.outputs }) },
     );
     const logits = outputs.logits as Tensor<'float32'> | DeviceTensor<'float32'>;
     const host = 'kind' in logits ? await logits.download() : logits;

@@ -28,10 +28,10 @@ interface Buffers {
 /** Rows a buffer grows by: a decode step writes into room already there, not a new tensor. */
 const CAPACITY_STEP = 256;
 
-/** The inputs of one decoder run, and the outputs it may write in place. */
+/** The inputs of one decoder run, and the outputs to fetch (all when absent). */
 export interface KvRunIo {
   readonly feeds: Record<string, CacheTensor>;
-  readonly preallocated?: Record<string, Tensor<'float32'>>;
+  readonly outputs?: readonly string[];
 }
 
 /**
@@ -39,10 +39,10 @@ export interface KvRunIo {
  * copy); each fork then grows on its own.
  *
  * Two layouts, chosen by the decoder: for a graph whose past inputs may be longer than the cache
- * (`decoderPast: 'capacity'`), host buffers with spare rows that the run writes the new keys and
- * values into in place, so a step copies nothing of the past; otherwise exact-length tensors
- * replaced by each run's present outputs (also device tensors, e.g. WebGPU buffers, freed when the
- * last cache holding them lets go).
+ * (`decoderPast: 'capacity'`), host buffers with spare rows into which each run's new keys and
+ * values (`new_key_values.*`) are written, so a step neither fetches nor copies the past;
+ * otherwise exact-length tensors replaced by each run's present outputs (also device tensors, e.g.
+ * WebGPU buffers, freed when the last cache holding them lets go).
  */
 export class KvCache {
   /** @internal */
@@ -84,20 +84,20 @@ export class KvCache {
 
   /**
    * @internal Past inputs for a run that adds `incoming` tokens and, with capacity buffers, the
-   * present outputs to write into them (the same tensors: the new rows land after the past).
+   * outputs to fetch: the logits and the new rows, never the presents (a copy of the whole past).
    */
   runIo(incoming: number): KvRunIo {
     this.assertAlive();
     const feeds: Record<string, CacheTensor> = {};
     if (this.withCapacity) {
       const buffers = this.writableBuffers(this.length + incoming);
-      const preallocated: Record<string, Tensor<'float32'>> = {};
+      const outputs = ['logits'];
       for (let layer = 0; layer < this.layers; layer++) {
-        feeds[`past_key_values.${layer}.key`] = preallocated[`present.${layer}.key`] = buffers.keys[layer]!;
-        feeds[`past_key_values.${layer}.value`] = preallocated[`present.${layer}.value`] =
-          buffers.values[layer]!;
+        feeds[`past_key_values.${layer}.key`] = buffers.keys[layer]!;
+        feeds[`past_key_values.${layer}.value`] = buffers.values[layer]!;
+        outputs.push(`new_key_values.${layer}.key`, `new_key_values.${layer}.value`);
       }
-      return { feeds, preallocated };
+      return { feeds, outputs };
     }
     for (let layer = 0; layer < this.layers; layer++) {
       const entry = this.entries?.[layer];
@@ -108,20 +108,27 @@ export class KvCache {
     return { feeds };
   }
 
-  /** @internal Takes the present.* outputs of a run that added `tokens`. */
+  /**
+   * @internal Takes the outputs of a run that added `tokens`: the new rows (`new_key_values.*`,
+   * `[1, T, KV·Dh]`) into the capacity buffers, or the presents as the cache.
+   */
   advance(outputs: Record<string, CacheTensor>, tokens: readonly number[]): void {
     this.assertAlive();
     if (this.withCapacity) {
-      const buffers = this.buffers!;
+      const { keys, values, capacity } = this.buffers!;
+      const dim = this.headDim;
       for (let layer = 0; layer < this.layers; layer++) {
         for (const [kind, own] of [
-          ['key', buffers.keys[layer]!],
-          ['value', buffers.values[layer]!],
+          ['key', keys[layer]!],
+          ['value', values[layer]!],
         ] as const) {
-          const present = outputs[`present.${layer}.${kind}`]!;
-          // A backend that did not write in place returned the present as a new tensor of the
-          // same shape: take the new rows from it.
-          if (present !== own) this.copyRows(present as Tensor<'float32'>, own, this.length, tokens.length);
+          const rows = (outputs[`new_key_values.${layer}.${kind}`] as Tensor<'float32'>).data;
+          for (let t = 0; t < tokens.length; t++) {
+            for (let h = 0; h < this.kvHeads; h++) {
+              const from = (t * this.kvHeads + h) * dim;
+              own.data.set(rows.subarray(from, from + dim), (h * capacity + this.length + t) * dim);
+            }
+          }
         }
       }
       this.tokenIds.push(...tokens);

@@ -8,7 +8,7 @@
 //   (2-thread read bandwidth measured just before), and ivl ÷ llama.cpp.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,7 +64,13 @@ const f = (value, digits = 1) => value.toFixed(digits);
 const rows = [];
 for (const dtype of DTYPES) {
   const { model: modelDir } = await benchModel(dtype);
-  const gguf = join(tmpdir(), `ivl-bench-internvl2_5-1b-${dtype}-${writerHash}.gguf`);
+  const ggufName = `ivl-bench-gguf-internvl2_5-1b-${dtype}-${writerHash}.gguf`;
+  const gguf = join(tmpdir(), ggufName);
+  // Bounded: the files of an older writer or checkpoint go (each is up to 2.5 GB).
+  for (const name of readdirSync(tmpdir())) {
+    if (name.startsWith(`ivl-bench-gguf-internvl2_5-1b-${dtype}-`) && name !== ggufName)
+      rmSync(join(tmpdir(), name));
+  }
   if (!existsSync(gguf)) {
     console.log(`writing the ${dtype} GGUF (once)…`);
     await writeLlmGguf(checkpoint, gguf, dtype);
@@ -109,9 +115,9 @@ for (const dtype of DTYPES) {
   rows.push({ dtype, ivl, llama, bound });
 }
 console.log(
-  '\n| weights | prefill 103 ivl / llama.cpp | prefill 1829 ivl / llama.cpp | decode ivl / llama.cpp | decode ratio |',
+  '\n| weights | prefill 103 ivl / llama.cpp | prefill 1829 ivl / llama.cpp | decode ivl / llama.cpp | decode ratio | decode after 1829 ivl / llama.cpp |',
 );
-console.log('|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|');
 for (const { dtype, ivl, llama } of rows) {
   console.log(
     `| ${dtype} | ${f(ivl.prefill103, 0)} / ${f(llama.prefill103, 0)} | ${f(ivl.prefill1829, 0)} / ${f(llama.prefill1829, 0)} | ${f(ivl.decode)} / ${f(llama.decode)} | ${f(ivl.decode / llama.decode, 2)}× | ${f(ivl.decodeAfter1829)} / ${f(llama.decodeAfter1829)} |`,

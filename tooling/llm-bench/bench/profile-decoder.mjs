@@ -28,16 +28,19 @@ const embeds = (n) =>
     Float32Array.from({ length: n * llmHidden }, (_, i) => Math.sin(i) * 0.02),
     [1, n, llmHidden],
   );
-let past = Object.fromEntries(
-  Array.from({ length: layers }, (_, l) => [
-    [`past_key_values.${l}.key`, new ort.Tensor('float32', new Float32Array(0), [1, kvHeads, 0, headDim])],
-    [`past_key_values.${l}.value`, new ort.Tensor('float32', new Float32Array(0), [1, kvHeads, 0, headDim])],
-  ]).flat(),
-);
+// IVL_PROFILE_PROMPT: prompt tokens before the steps (103). IVL_PROFILE_CAPACITY=1: the cache as
+// the runtime keeps it for such models: a buffer of that many rows per layer as the past.
+const promptLength = Number(process.env.IVL_PROFILE_PROMPT ?? 103);
+const capacity = process.env.IVL_PROFILE_CAPACITY ? Number(process.env.IVL_PROFILE_CAPACITY) : 0;
+const buffer = (rows) =>
+  new ort.Tensor('float32', new Float32Array(kvHeads * rows * headDim), [1, kvHeads, rows, headDim]);
+const names = Array.from({ length: layers }, (_, l) => [`${l}.key`, `${l}.value`]).flat();
+const buffers = Object.fromEntries(names.map((n) => [n, buffer(capacity)]));
+let past = Object.fromEntries(names.map((n) => [`past_key_values.${n}`, buffers[n]]));
 let length = 0;
 const step = async (n) => {
   const total = length + n;
-  const out = await session.run({
+  const feeds = {
     inputs_embeds: embeds(n),
     attention_mask: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
     position_ids: new ort.Tensor(
@@ -47,16 +50,14 @@ const step = async (n) => {
     ),
     num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(1n), []),
     ...past,
-  });
-  past = Object.fromEntries(
-    Array.from({ length: layers }, (_, l) => [
-      [`past_key_values.${l}.key`, out[`present.${l}.key`]],
-      [`past_key_values.${l}.value`, out[`present.${l}.value`]],
-    ]).flat(),
-  );
+  };
+  // With a capacity buffer the runtime fetches only the logits and the new rows.
+  const fetches = capacity ? ['logits', ...names.map((n) => `new_key_values.${n}`)] : undefined;
+  const out = fetches ? await session.run(feeds, fetches) : await session.run(feeds);
+  if (!capacity) past = Object.fromEntries(names.map((n) => [`past_key_values.${n}`, out[`present.${n}`]]));
   length = total;
 };
-await step(promptIds(103).length);
+await step(promptLength);
 const steps = 32;
 const started = performance.now();
 for (let i = 0; i < steps; i++) await step(1);

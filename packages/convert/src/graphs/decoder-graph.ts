@@ -63,19 +63,24 @@ const concat = (parts: readonly Float32Array[]) => {
 
 /**
  * The merged decoder (transformers.js / onnx-community naming):
- * inputs `inputs_embeds` [B,T,D], `attention_mask` [B,P+T], `position_ids` [B,T],
+ * inputs `inputs_embeds` [B,T,D], `attention_mask` [B,M], `position_ids` [B,T],
  * `past_key_values.{i}.key|value` [B,KV,P,Dh], `num_logits_to_keep` (scalar ≥ 1);
- * outputs `logits` [B,keep,V] for the last `keep` positions and `present.{i}.key|value` [B,KV,P+T,Dh].
+ * outputs `logits` [B,keep,V] for the last `keep` positions, `present.{i}.key|value`
+ * [B,KV,max(P, M),Dh], and `new_key_values.{i}.key|value` [B,T,KV·Dh]: the new tokens' rotated
+ * keys and values, for callers that keep the cache themselves.
  * Pre-norm Qwen2/InternLM2 blocks with rotate-half RoPE, GQA, SwiGLU (internvl-spec §7.2).
+ *
+ * The past may be longer than the cache (`decoderPast: 'capacity'` in ivl.json): a buffer with
+ * spare rows, of which the first M − T per head are valid (M = attention_mask's sum, one
+ * unpadded batch-1 sequence, as the runtime calls it). A caller keeping such a buffer fetches
+ * only `logits` and `new_key_values.*` and writes the new rows in itself.
  *
  * Built for few nodes per token, since a decode step's matmuls are small and each node costs a
  * dispatch: q, k and v as one projection (their rows stacked; block quantization is per row, so
- * the codes are those of three separate ones), onnxruntime's `GroupQueryAttention` (RoPE, the
- * causal attention over past + new keys, and the present KV in one kernel), the residual add fused
- * into the next RMSNorm (`SkipSimplifiedLayerNormalization`), gate and up as one projection.
- * Positions follow from the cache length (`attention_mask`'s sum), as for a batch-1 sequence
- * without padding, which is how the runtime calls it; `position_ids` stays an input for callers
- * that pass it, unused.
+ * the codes are those of three separate ones), onnxruntime's `GroupQueryAttention` (the causal
+ * attention over past + new keys and the present KV in one kernel), `RotaryEmbedding`, the
+ * residual add fused into the next RMSNorm (`SkipSimplifiedLayerNormalization`), gate and up as
+ * one projection.
  */
 export async function buildDecoderGraph(
   g: GraphBuilder,
@@ -103,7 +108,7 @@ export async function buildDecoderGraph(
   }
   const embeds = g.input('inputs_embeds', 'float32', ['batch', 'sequence', D]);
   const attentionMask = g.input('attention_mask', 'int64', ['batch', 'total_sequence']);
-  g.input('position_ids', 'int64', ['batch', 'sequence']);
+  const positionIds = g.input('position_ids', 'int64', ['batch', 'sequence']);
   const past = Array.from({ length: layers }, (_, i) => ({
     key: g.input(`past_key_values.${i}.key`, 'float32', ['batch', KV, 'past_sequence', Dh]),
     value: g.input(`past_key_values.${i}.value`, 'float32', ['batch', KV, 'past_sequence', Dh]),
@@ -122,8 +127,8 @@ export async function buildDecoderGraph(
     g.op('Slice', [g.op('Shape', [attentionMask]), g.int64s([1]), g.int64s([2])]),
     g.int64s([0]),
   ]);
-  // RoPE tables for positions 0…total−1: angle = position · θ^(-2i/Dh), [total, Dh/2] (the op
-  // rotates the two halves, rotate-half style, with rotary_interleaved 0).
+  // RoPE tables for positions 0…total−1: angle = position · θ^(-2i/Dh), [total, Dh/2]
+  // (RotaryEmbedding rotates the two halves, rotate-half style, with interleaved 0).
   const inverseFrequencies = Array.from({ length: Dh / 2 }, (_, i) => 1 / ropeTheta ** ((2 * i) / Dh));
   const positions = g.op('Unsqueeze', [
     g.op('Cast', [g.op('Range', [g.scalar(0, 'int64'), totalLength, g.scalar(1, 'int64')])], {
@@ -157,15 +162,38 @@ export async function buildDecoderGraph(
           ]),
         ])
       : projected;
+    // RoPE on q and k here rather than inside the attention op, so the rotated new keys can also
+    // be an output: a caller that keeps its own cache appends `new_key_values` to it and never
+    // fetches the presents (onnxruntime-node copies every fetched output into JS memory).
+    const [q, k, v] = g.node(
+      'Split',
+      [packed, g.int64s([H * Dh, KV * Dh, KV * Dh])],
+      { axis: { i: -1 } },
+      {
+        outputs: 3,
+      },
+    ) as [string, string, string];
+    const rotary = (value: string, heads: number, output?: string) =>
+      g.node(
+        'RotaryEmbedding',
+        [value, positionIds, cos, sin],
+        { interleaved: { i: 0 }, num_heads: { i: heads } },
+        {
+          domain: 'com.microsoft',
+          ...(output && { outputs: [output] }),
+        },
+      )[0]!;
+    const newKey = rotary(k, KV, `new_key_values.${layer}.key`);
+    g.node('Identity', [v], {}, { outputs: [`new_key_values.${layer}.value`] });
+    g.declareOutput(newKey, 'float32', ['batch', 'sequence', KV * Dh]);
+    g.declareOutput(`new_key_values.${layer}.value`, 'float32', ['batch', 'sequence', KV * Dh]);
     const [attention] = g.node(
       'GroupQueryAttention',
-      [packed, '', '', past[layer]!.key, past[layer]!.value, seqlensK, totalInt32, cos, sin],
+      [rotary(q, H), newKey, v, past[layer]!.key, past[layer]!.value, seqlensK, totalInt32],
       {
         num_heads: { i: H },
         kv_num_heads: { i: KV },
         scale: { f: 1 / Math.sqrt(Dh) },
-        do_rotary: { i: 1 },
-        rotary_interleaved: { i: 0 },
       },
       {
         outputs: [g.fresh('attention'), `present.${layer}.key`, `present.${layer}.value`],

@@ -59,12 +59,6 @@ export interface RunOptions {
   readonly outputs?: readonly string[];
   /** Checked before the run starts; a run in progress finishes. */
   readonly signal?: AbortSignal;
-  /**
-   * Host tensors to write these outputs into, of the shapes the run produces (onnxruntime's
-   * pre-allocated outputs). The result holds the same tensor objects for the outputs the backend
-   * wrote in place, and new tensors for any it did not.
-   */
-  readonly preallocated?: Readonly<Record<string, Tensor>>;
 }
 
 /** What a backend can do, so stage packages can pick the fast path. */
