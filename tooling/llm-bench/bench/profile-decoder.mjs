@@ -6,7 +6,6 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchModel } from '@ivl/test-models';
-import { promptIds } from './prompt-ids.mjs';
 
 const dtype = process.argv[2] ?? 'fp32';
 const { model: modelDir } = await benchModel(dtype);
