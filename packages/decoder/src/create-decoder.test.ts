@@ -118,6 +118,22 @@ describe.each([
       }
     });
 
+    it('should prefill a prompt longer than one run (in 256-token chunks) as the reference does', async () => {
+      const reference = loadCheckpointWeights(paths.checkpoint);
+      const config = readReferenceConfig(reference.config);
+      const expectedDecoder = new ReferenceDecoder(config, reference.weights);
+      const prompt = Array.from({ length: 600 }, (__, i) => 2000 + ((i * 104_729) % 90_000));
+      const cache = decoder.createCache();
+      const logits = await decoder.prefill(cache, prompt);
+      const expected = expectedDecoder.forward(
+        expectedDecoder.embed(prompt),
+        prompt.map((__, t) => t),
+        { lastOnly: true },
+      );
+      expect(maxAbsDiff(logits, expected)).toBeLessThanOrEqual(TOLERANCE);
+      expect(cache.length).toBe(600);
+    });
+
     it('should scatter image embeddings at <IMG_CONTEXT> positions as the reference does', async () => {
       const reference = loadCheckpointWeights(paths.checkpoint);
       const config = readReferenceConfig(reference.config);
