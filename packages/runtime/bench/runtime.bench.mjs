@@ -4,12 +4,13 @@
 //   prefill tokens/s          vs FLOPs / measured fp32 MatMul GFLOP/s
 //   decode tokens/s           vs decoder weight bytes read per token / measured memory bandwidth
 //   peak RSS                  vs weight bytes
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createNodeBackend } from '@ivl/backend-node';
 import { createTensor, partSource } from '@ivl/core';
 import { benchModel } from '@ivl/test-models';
+import { memoryBandwidth } from '@ivl/test-models/memory-bandwidth';
 import { createRuntime } from '../dist/node/index.js';
 
 const THREADS = Number(process.env.IVL_BENCH_THREADS ?? 2);
@@ -19,21 +20,6 @@ const { model: modelDir } = await benchModel(DTYPE);
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 // Bounds measured here, back to back with the figures (the machine's bandwidth drifts ±25 %).
-function memoryBandwidth() {
-  // memcpy moves every byte in and out: count both, as DESIGN.md's "measured read bandwidth" does.
-  const bytes = 256 * 1024 * 1024;
-  const source = new Uint8Array(bytes).fill(1);
-  const target = new Uint8Array(bytes);
-  target.set(source);
-  const times = [];
-  for (let r = 0; r < 5; r++) {
-    const t = performance.now();
-    target.set(source);
-    times.push(performance.now() - t);
-  }
-  return (2 * bytes) / (median(times) / 1000);
-}
-
 async function matmulGflops(backend) {
   const require = createRequire(new URL('../../convert/package.json', import.meta.url));
   const { onnx } = require('onnx-proto');
@@ -80,21 +66,21 @@ const backend = createNodeBackend({
 });
 await backend.init();
 const gflops = await matmulGflops(backend);
-const bandwidth = memoryBandwidth();
-const runtime = await createRuntime({ model: modelDir, backend, dtype: DTYPE });
-const m = runtime.manifest.dims;
+const bandwidth = await memoryBandwidth(THREADS);
+const manifest = JSON.parse(readFileSync(join(modelDir, 'ivl.json'), 'utf8'));
+const m = manifest.dims;
 console.log(`weights: ${DTYPE}`);
 console.log(
-  `machine: fp32 MatMul ${gflops.toFixed(1)} GFLOP/s (${THREADS} threads), memory read ${(bandwidth / 1e9).toFixed(1)} GB/s`,
+  `machine: fp32 MatMul ${gflops.toFixed(1)} GFLOP/s (${THREADS} threads), memory ${(bandwidth / 1e9).toFixed(1)} GB/s (${THREADS} threads)`,
 );
 
-// Vision encoder: one 448 tile.
+// Vision encoder: one 448 tile, on a session of its own, released before the runtime loads (so
+// the peak RSS below is the runtime's, not two copies of the vision weights).
 const C = m.visionHidden;
 const T = 1025;
 const visionFlops = 2 * 24 * T * (12 * C * C + 2 * T * C) + 2 * 1024 * C * 588;
-const vision = runtime.backend;
-const session = await vision.createSession(
-  partSource(runtime.manifest.files.vision_encoder[DTYPE], (file) => join(modelDir, file.path)),
+const session = await backend.createSession(
+  partSource(manifest.files.vision_encoder[DTYPE], (file) => join(modelDir, file.path)),
 );
 const pixels = createTensor(
   'float32',
@@ -110,6 +96,7 @@ for (let r = 0; r < 3; r++) {
 }
 await session.dispose();
 const visionMs = median(visionTimes);
+const runtime = await createRuntime({ model: modelDir, backend, dtype: DTYPE });
 const visionBound = (visionFlops / (gflops * 1e9)) * 1000;
 console.log(
   `vision encoder: ${visionMs.toFixed(0)} ms per 448 tile; ${visionBound.toFixed(0)} ms for its ${(visionFlops / 1e9).toFixed(0)} GFLOP at the 1024³ MatMul rate, ratio ${(visionMs / visionBound).toFixed(2)}× (the big MatMuls run faster than the probe)`,

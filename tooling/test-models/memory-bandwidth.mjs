@@ -1,11 +1,12 @@
+// The benchmarks' memory bound (the same probe for every bench that states one).
 // Memory bandwidth with N threads, all at once, the median of 5 rounds of two ways, the higher
 // taken (so the bound is never flattering to the figure under it): each worker either memcmp's
 // two equal 256 MiB buffers (Buffer.compare: reads only) or memcpy's one into the other (counting
 // the bytes read and written). Here the second is usually the higher.
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { median } from './prompt-ids.mjs';
 
 const BYTES = 256 * 1024 * 1024;
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function measure(threads, mode) {
   const workers = Array.from(
