@@ -56,6 +56,8 @@ const state = {
   stoppedAt: undefined as number | undefined,
   /** Loads finished (successfully or not), so that a caller can wait for the next one. */
   loads: 0,
+  /** Answers finished (done, stopped or failed), likewise: a short one may start and end between two looks. */
+  answers: 0,
   phase: 'idle' as 'idle' | 'loading' | 'ready' | 'answering' | 'failed',
 };
 (globalThis as { __ivl?: typeof state }).__ivl = state;
@@ -258,6 +260,7 @@ async function ask() {
     if (state.stoppedAt !== undefined) state.stopMs = performance.now() - state.stoppedAt;
     state.stoppedAt = undefined;
     state.answering = undefined;
+    state.answers++;
     state.phase = 'ready';
     ui.ask.disabled = false;
     ui.stop.disabled = true;
