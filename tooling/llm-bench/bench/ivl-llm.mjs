@@ -2,7 +2,7 @@
 // prefill of a 103- and a 1,829-token prompt, then 64 greedy decode steps. Prints one JSON line.
 import { createNodeBackend } from '@ivl/backend-node';
 import { loadModel, modelStoreFromDirectory } from '@ivl/runtime/node';
-import { median, promptIds } from './prompt-ids.mjs';
+import { printRun, promptIds } from './bench-run.mjs';
 
 const [modelDir, dtype, threads, decodeTokens] = process.argv.slice(2);
 const backend = createNodeBackend({ device: 'cpu', threads: Number(threads) });
@@ -44,13 +44,4 @@ const afterLong = await decode(long);
 long.cache.dispose();
 const { tokens, seconds: decodeSeconds } = await decode(kept);
 await loaded.dispose();
-console.log(
-  JSON.stringify({
-    prefill103: 103 / median(short),
-    prefill1829: 1829 / long.seconds,
-    decode: Number(decodeTokens) / decodeSeconds,
-    decodeAfter1829: Number(decodeTokens) / afterLong.seconds,
-    tokens: tokens.slice(0, 16),
-    peakRss: process.resourceUsage().maxRSS * 1024,
-  }),
-);
+printRun({ short, long, afterLong, decodeTokens: Number(decodeTokens), decodeSeconds, tokens });

@@ -1,7 +1,7 @@
 // The same measurement on llama.cpp (node-llama-cpp 3.21.1, CPU, the same thread count) over the
 // GGUF of the same weights. Prints one JSON line.
 import { createRequire } from 'node:module';
-import { median, promptIds } from './prompt-ids.mjs';
+import { printRun, promptIds } from './bench-run.mjs';
 
 const [gguf, threads, decodeTokens] = process.argv.slice(2);
 const require = createRequire(new URL('../peer/package.json', import.meta.url));
@@ -48,15 +48,6 @@ for (let r = 0; r < 3; r++) {
   short.push(kept.seconds);
 }
 const { tokens, seconds: decodeSeconds } = await decode(kept.first);
-console.log(
-  JSON.stringify({
-    prefill103: 103 / median(short),
-    prefill1829: 1829 / long.seconds,
-    decode: Number(decodeTokens) / decodeSeconds,
-    decodeAfter1829: Number(decodeTokens) / afterLong.seconds,
-    tokens: tokens.slice(0, 16),
-    peakRss: process.resourceUsage().maxRSS * 1024,
-  }),
-);
+printRun({ short, long, afterLong, decodeTokens: Number(decodeTokens), decodeSeconds, tokens });
 await context.dispose();
 await model.dispose();

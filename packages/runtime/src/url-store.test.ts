@@ -5,9 +5,13 @@ import { ModelLoadError } from '@ivl/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelStoreFromUrl, type UrlStoreWeightCache } from './model-store.js';
 
-// The URL store with a weight cache, against a real HTTP server on 127.0.0.1: what the browser's
-// Cache Storage cache does, with an in-memory cache of the same contract.
+// The URL store against a real HTTP server on 127.0.0.1: with a weight cache (what the browser's
+// Cache Storage cache does, with an in-memory cache of the same contract), and over connections
+// that drop before the answer (a server closing an idle keep-alive socket just as the client
+// reuses it, a proxy restarting: what a CI run met, `fetch failed` for the first file of a load).
 const served = new Map<string, Buffer>();
+/** Connections to destroy, by path, before answering it. */
+const drops = new Map<string, number>();
 const requests: string[] = [];
 let server: Server;
 let base: string;
@@ -16,6 +20,12 @@ beforeAll(async () => {
   server = createServer((request, response) => {
     const path = request.url!.slice(1);
     requests.push(path);
+    const left = drops.get(path) ?? 0;
+    if (left > 0) {
+      drops.set(path, left - 1);
+      request.socket.destroy();
+      return;
+    }
     const body = served.get(path);
     if (!body) {
       response.writeHead(404).end();
@@ -76,5 +86,53 @@ describe('modelStoreFromUrl with a weight cache', () => {
     await expect(attempt).rejects.toThrow(ModelLoadError);
     await expect(attempt).rejects.toThrow(/does not match the SHA-256 in ivl\.json/);
     expect(cache.entries.size).toBe(0);
+  });
+});
+
+describe('modelStoreFromUrl over a connection that drops', () => {
+  it('should fetch again a file whose connection dropped before the answer, counting its bytes once', async () => {
+    const onnx = serve('c.onnx', Buffer.from('graph-c'));
+    const data = serve('c.onnx_data', Buffer.alloc(4000, 3));
+    drops.set('c.onnx', 1).set('c.onnx_data', 2);
+    requests.splice(0);
+    let reported = 0;
+    await modelStoreFromUrl(base).partSource(
+      { onnx, externalData: [data] },
+      { onBytes: (bytes) => (reported = bytes) },
+    );
+    expect(requests).toEqual(['c.onnx', 'c.onnx', 'c.onnx_data', 'c.onnx_data', 'c.onnx_data']);
+    expect(reported).toBe(7 + 4000);
+  });
+
+  it('should read ivl.json again after a drop', async () => {
+    serve('ivl.json', Buffer.from('{"formatVersion":2}'));
+    drops.set('ivl.json', 1);
+    await expect(modelStoreFromUrl(base).readText('ivl.json')).resolves.toBe('{"formatVersion":2}');
+  });
+
+  it('should give a ModelLoadError naming the URL and the attempts when every attempt drops', async () => {
+    const onnx = serve('d.onnx', Buffer.from('graph-d'));
+    drops.set('d.onnx', 100);
+    const attempt = modelStoreFromUrl(base).partSource({ onnx, externalData: [] });
+    await expect(attempt).rejects.toThrow(ModelLoadError);
+    await expect(attempt).rejects.toThrow(
+      /Could not fetch http:\/\/127\.0\.0\.1:\d+\/d\.onnx after 3 attempts/,
+    );
+    drops.delete('d.onnx');
+    // readText too: a typed error, never a raw TypeError.
+    drops.set('ivl.json', 100);
+    await expect(modelStoreFromUrl(base).readText('ivl.json')).rejects.toThrow(ModelLoadError);
+    drops.delete('ivl.json');
+  });
+
+  it('should not retry once aborted', async () => {
+    const onnx = serve('e.onnx', Buffer.from('graph-e'));
+    requests.splice(0);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(
+      modelStoreFromUrl(base).partSource({ onnx, externalData: [] }, { signal: controller.signal }),
+    ).rejects.toThrow();
+    expect(requests).toEqual([]);
   });
 });
