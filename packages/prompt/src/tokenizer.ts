@@ -1,5 +1,11 @@
 import { Tokenizer } from '@huggingface/tokenizers';
-import { InvalidArgumentError, type LlmFamily, ModelLoadError } from '@ivl/core';
+import {
+  InvalidArgumentError,
+  LLM_FAMILIES,
+  type LlmFamily,
+  ModelLoadError,
+  usesSentencePiece,
+} from '@ivl/core';
 
 /** A tokenizer with InternVL's conventions (BOS per family, reply post-processing). */
 export interface IvlTokenizer {
@@ -27,7 +33,7 @@ export interface StreamDecoder {
 
 /** Options of {@link createTokenizer}. */
 export interface TokenizerOptions {
-  /** `internlm2` prepends BOS and applies HF's `clean_up_tokenization` on decode (its slow tokenizer always does). */
+  /** `internlm2`/`internlm3` prepend BOS and apply HF's `clean_up_tokenization` on decode (their slow tokenizers always do). */
   readonly family: LlmFamily;
 }
 
@@ -61,10 +67,10 @@ export function createTokenizer(
   tokenizerConfig: Record<string, unknown> | undefined,
   options: TokenizerOptions,
 ): IvlTokenizer {
-  if (options.family !== 'qwen2' && options.family !== 'internlm2') {
+  if (!LLM_FAMILIES.includes(options.family)) {
     throw new InvalidArgumentError({
       argument: 'family',
-      message: `Unknown LLM family "${options.family}". Available: qwen2, internlm2.`,
+      message: `Unknown LLM family "${options.family}". Available: ${LLM_FAMILIES.join(', ')}.`,
     });
   }
   let tokenizer: Tokenizer;
@@ -79,11 +85,12 @@ export function createTokenizer(
   }
   const family = options.family;
   const imEndId = tokenizer.token_to_id('<|im_end|>');
-  const bosTokenId = family === 'internlm2' ? tokenizer.token_to_id('<s>') : undefined;
-  if (family === 'internlm2' && bosTokenId === undefined) {
+  const sentencePiece = usesSentencePiece(family);
+  const bosTokenId = sentencePiece ? tokenizer.token_to_id('<s>') : undefined;
+  if (sentencePiece && bosTokenId === undefined) {
     throw new ModelLoadError({
       path: 'tokenizer.json',
-      message: 'An InternLM2 tokenizer must define <s> (BOS); this one does not.',
+      message: `An ${family === 'internlm2' ? 'InternLM2' : 'InternLM3'} tokenizer must define <s> (BOS); this one does not.`,
     });
   }
 
@@ -93,7 +100,7 @@ export function createTokenizer(
       skip_special_tokens: skipSpecialTokens,
       clean_up_tokenization_spaces: false,
     });
-    return family === 'internlm2' ? cleanUpTokenization(text) : text;
+    return sentencePiece ? cleanUpTokenization(text) : text;
   };
   // InternVL's grounding tags are added tokens but not among the tokenizer's special tokens that
   // `skip_special_tokens` drops in the official decode, so answers keep `<ref>…</ref><box>…</box>`.

@@ -1,4 +1,4 @@
-import { MODEL_FORMAT_VERSION, ModelLoadError, type ModelManifest } from '@ivl/core';
+import { LLM_FAMILIES, MODEL_FORMAT_VERSION, ModelLoadError, type ModelManifest } from '@ivl/core';
 import * as v from 'valibot';
 
 const positive = v.pipe(v.number(), v.integer(), v.minValue(1));
@@ -32,7 +32,7 @@ const channels = v.pipe(v.array(v.number()), v.length(3));
 
 const manifestSchema = v.object({
   formatVersion: v.literal(MODEL_FORMAT_VERSION),
-  family: v.picklist(['qwen2', 'internlm2']),
+  family: v.picklist(LLM_FAMILIES),
   vision: v.picklist(['300m', '6b']),
   template: v.string(),
   tileSizePx: positive,

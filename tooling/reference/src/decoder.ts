@@ -2,7 +2,10 @@ import type { ReferenceConfig } from './config.js';
 import { linear, rmsNorm, silu, softmaxInPlace } from './math.js';
 import type { Weights } from './vision.js';
 
-/** A float64 Qwen2 / InternLM2 decoder with a growing KV cache (batch 1), from internvl-spec §7. */
+/**
+ * A float64 Qwen2 / Qwen3 / InternLM2 / InternLM3 decoder with a growing KV cache (batch 1), from
+ * internvl-spec §7; Qwen3 as transformers' Qwen3Attention (RMSNorm of each q/k head before RoPE).
+ */
 export class ReferenceDecoder {
   private readonly keys: Float64Array[][] = [];
   private readonly values: Float64Array[][] = [];
@@ -21,11 +24,7 @@ export class ReferenceDecoder {
   /** Token embeddings [T, D] for ids. */
   embed(ids: readonly number[]): Float64Array {
     const { hidden: D } = this.config.llm;
-    const table = this.weights(
-      this.config.family === 'qwen2'
-        ? 'language_model.model.embed_tokens.weight'
-        : 'language_model.model.tok_embeddings.weight',
-    );
+    const table = this.weights(this.embedName());
     const out = new Float64Array(ids.length * D);
     ids.forEach((id, t) => {
       for (let c = 0; c < D; c++) out[t * D + c] = table[id * D + c]!;
@@ -33,11 +32,16 @@ export class ReferenceDecoder {
     return out;
   }
 
+  private embedName(): string {
+    return this.config.llm.wqkv
+      ? 'language_model.model.tok_embeddings.weight'
+      : 'language_model.model.embed_tokens.weight';
+  }
+
   private projections(layer: number, x: Float64Array, T: number) {
-    const { hidden: D, heads: H, kvHeads: KV, bias } = this.config.llm;
-    const Dh = D / H;
+    const { hidden: D, heads: H, kvHeads: KV, bias, headDim: Dh } = this.config.llm;
     const p = `language_model.model.layers.${layer}.`;
-    if (this.config.family === 'qwen2') {
+    if (!this.config.llm.wqkv) {
       return {
         q: linear(
           x,
@@ -45,7 +49,7 @@ export class ReferenceDecoder {
           D,
           this.weights(`${p}self_attn.q_proj.weight`),
           H * Dh,
-          this.weights(`${p}self_attn.q_proj.bias`),
+          bias ? this.weights(`${p}self_attn.q_proj.bias`) : undefined,
         ),
         k: linear(
           x,
@@ -53,7 +57,7 @@ export class ReferenceDecoder {
           D,
           this.weights(`${p}self_attn.k_proj.weight`),
           KV * Dh,
-          this.weights(`${p}self_attn.k_proj.bias`),
+          bias ? this.weights(`${p}self_attn.k_proj.bias`) : undefined,
         ),
         v: linear(
           x,
@@ -61,7 +65,7 @@ export class ReferenceDecoder {
           D,
           this.weights(`${p}self_attn.v_proj.weight`),
           KV * Dh,
-          this.weights(`${p}self_attn.v_proj.bias`),
+          bias ? this.weights(`${p}self_attn.v_proj.bias`) : undefined,
         ),
       };
     }
@@ -93,8 +97,13 @@ export class ReferenceDecoder {
     return { q, k, v };
   }
 
+  /** RMSNorm of each head's Dh values with one shared weight (Qwen3's q_norm / k_norm). */
+  private headNorm(x: Float64Array, rows: number, name: string): Float64Array {
+    return rmsNorm(x, rows, this.config.llm.headDim, this.weights(name), this.config.llm.eps);
+  }
+
   private rope(x: Float64Array, T: number, heads: number, positions: readonly number[]): void {
-    const Dh = this.config.llm.hidden / this.config.llm.heads;
+    const Dh = this.config.llm.headDim;
     const half = Dh / 2;
     for (let t = 0; t < T; t++) {
       for (let h = 0; h < heads; h++) {
@@ -116,10 +125,10 @@ export class ReferenceDecoder {
   forward(embeds: Float64Array, positions: readonly number[], { lastOnly = false } = {}): Float64Array {
     const { hidden: D, heads: H, kvHeads: KV, intermediate: I, vocab: V, eps, layers } = this.config.llm;
     const T = positions.length;
-    const Dh = D / H;
+    const Dh = this.config.llm.headDim;
     const G = H / KV;
     const h = Float64Array.from(embeds);
-    const qwen = this.config.family === 'qwen2';
+    const qwen = !this.config.llm.wqkv;
     for (let layer = 0; layer < layers; layer++) {
       const p = `language_model.model.layers.${layer}.`;
       const x = rmsNorm(
@@ -129,7 +138,11 @@ export class ReferenceDecoder {
         this.weights(`${p}${qwen ? 'input_layernorm' : 'attention_norm'}.weight`),
         eps,
       );
-      const { q, k, v } = this.projections(layer, x, T);
+      let { q, k, v } = this.projections(layer, x, T);
+      if (this.config.llm.qkNorm) {
+        q = this.headNorm(q, T * H, `${p}self_attn.q_norm.weight`);
+        k = this.headNorm(k, T * KV, `${p}self_attn.k_norm.weight`);
+      }
       this.rope(q, T, H, positions);
       this.rope(k, T, KV, positions);
       for (let t = 0; t < T; t++) {
@@ -202,7 +215,13 @@ export class ReferenceDecoder {
       normed,
       rows,
       D,
-      this.weights(qwen ? 'language_model.lm_head.weight' : 'language_model.output.weight'),
+      this.weights(
+        this.config.llm.tied
+          ? this.embedName()
+          : qwen
+            ? 'language_model.lm_head.weight'
+            : 'language_model.output.weight',
+      ),
       V,
     );
   }

@@ -54,14 +54,76 @@ function load(directory: string): Loaded {
       tensors.set(name, out);
     }
   }
+  const hf = config.text_config !== undefined;
+  const nested = [...tensors.keys()].some((name) => name.startsWith('model.'));
+  const found = (name: string) => {
+    const tensor = tensors.get(name);
+    if (!tensor) throw new Error(`reference: no tensor ${name}`);
+    return tensor;
+  };
+  const derived = new Map<string, Float32Array>();
   return {
     config,
+    // Tensors by their original InternVL names; a `-hf` checkpoint's are found under transformers' names.
     weights: (name) => {
-      const tensor = tensors.get(name);
-      if (!tensor) throw new Error(`reference: no tensor ${name}`);
+      if (!hf) return found(name);
+      let tensor = derived.get(name);
+      if (!tensor) {
+        const stored = hfNames(name, nested);
+        const parts = stored.map(found);
+        tensor = new Float32Array(parts.reduce((n, part) => n + part.length, 0));
+        let offset = 0;
+        for (const part of parts) {
+          tensor.set(part, offset);
+          offset += part.length;
+        }
+        derived.set(name, tensor);
+      }
       return tensor;
     },
   };
+}
+
+/** transformers' names for an original-layout tensor (convert_internvl_weights_to_hf.py); q/k/v for the vision qkv. */
+function hfNames(name: string, nested: boolean): string[] {
+  const vision = nested ? 'model.vision_tower.' : 'vision_tower.';
+  const lm = nested ? 'model.language_model.' : 'language_model.model.';
+  if (name === 'language_model.lm_head.weight')
+    return [nested ? 'lm_head.weight' : 'language_model.lm_head.weight'];
+  if (name.startsWith('language_model.model.')) return [lm + name.slice('language_model.model.'.length)];
+  const projector = /^mlp1\.(\d)\.(\w+)$/.exec(name);
+  if (projector) {
+    const part = ({ '0': 'layer_norm', '1': 'linear_1', '3': 'linear_2' } as Record<string, string>)[
+      projector[1]!
+    ];
+    return [`${nested ? 'model.' : ''}multi_modal_projector.${part}.${projector[2]}`];
+  }
+  const embeddings: Record<string, string> = {
+    'vision_model.embeddings.class_embedding': 'embeddings.cls_token',
+    'vision_model.embeddings.position_embedding': 'embeddings.position_embeddings',
+    'vision_model.embeddings.patch_embedding.weight': 'embeddings.patch_embeddings.projection.weight',
+    'vision_model.embeddings.patch_embedding.bias': 'embeddings.patch_embeddings.projection.bias',
+  };
+  if (embeddings[name]) return [vision + embeddings[name]];
+  const layer = /^vision_model\.encoder\.layers\.(\d+)\.(.+)$/.exec(name);
+  if (!layer) throw new Error(`reference: no -hf name for ${name}`);
+  const p = `${vision}encoder.layer.${layer[1]}.`;
+  const rest = layer[2]!;
+  const qkv = /^attn\.qkv\.(\w+)$/.exec(rest);
+  if (qkv) return ['q', 'k', 'v'].map((x) => `${p}attention.${x}_proj.${qkv[1]}`);
+  const renamed: Record<string, string> = {
+    'attn.proj.weight': 'attention.projection_layer.weight',
+    'attn.proj.bias': 'attention.projection_layer.bias',
+    'attn.q_norm.weight': 'attention.q_norm.weight',
+    'attn.k_norm.weight': 'attention.k_norm.weight',
+    ls1: 'lambda_1',
+    ls2: 'lambda_2',
+    'norm1.weight': 'layernorm_before.weight',
+    'norm1.bias': 'layernorm_before.bias',
+    'norm2.weight': 'layernorm_after.weight',
+    'norm2.bias': 'layernorm_after.bias',
+  };
+  return [p + (renamed[rest] ?? rest)];
 }
 
 function halfToFloat(bits: number): number {

@@ -8,7 +8,7 @@ import {
 } from '../safetensors/safetensors-file.js';
 import { type ModelSpec, parseInternVLConfig } from './internvl-config.js';
 import { readJsonObject } from './read-json-object.js';
-import { expectedTensors } from './tensor-names.js';
+import { expectedTensors, HF_PREFIXES, hfTensorSources } from './tensor-names.js';
 
 /** An opened Hugging Face InternVL checkpoint: its config and lazily readable tensors. */
 export interface Checkpoint {
@@ -17,7 +17,10 @@ export interface Checkpoint {
   readonly spec: ModelSpec;
   /** Bytes of all tensors as stored. */
   readonly storedBytes: number;
-  /** Reads a tensor as float32 (from whichever shard holds it). */
+  /**
+   * Reads a tensor as float32 by its original-layout name (from whichever shard holds it; for `-hf`
+   * checkpoints from the tensors it was split into).
+   */
   read(name: string): Promise<Float32Array>;
 }
 
@@ -76,9 +79,25 @@ export async function openCheckpoint(directory: string): Promise<Checkpoint> {
     }
   }
 
+  // Each tensor the graphs read, and the stored tensors it comes from (one, or the q/k/v of `-hf`).
   const expected = expectedTensors(spec);
-  const weightsPath = files.length === 1 ? join(directory, files[0]!) : indexPath;
+  const sources =
+    spec.layout === 'hf'
+      ? hfTensorSources(
+          spec,
+          [...entries.keys()].some((name) => name.startsWith(HF_PREFIXES.nested.vision))
+            ? HF_PREFIXES.nested
+            : HF_PREFIXES.flat,
+        )
+      : new Map([...expected.keys()].map((name) => [name, [name]]));
+  const stored = new Map<string, number[]>();
   for (const [name, shape] of expected) {
+    const parts = sources.get(name)!;
+    // Concatenated along the first axis, so each part has 1/n of its rows.
+    for (const part of parts) stored.set(part, [shape[0]! / parts.length, ...shape.slice(1)]);
+  }
+  const weightsPath = files.length === 1 ? join(directory, files[0]!) : indexPath;
+  for (const [name, shape] of stored) {
     const entry = entries.get(name);
     if (!entry) {
       throw new CheckpointError({
@@ -97,7 +116,7 @@ export async function openCheckpoint(directory: string): Promise<Checkpoint> {
   }
   for (const [name, entry] of entries) {
     // Rotary caches some exports keep are derived data, not weights.
-    if (!expected.has(name) && !name.endsWith('rotary_emb.inv_freq')) {
+    if (!stored.has(name) && !name.endsWith('rotary_emb.inv_freq')) {
       throw new CheckpointError({
         path: entry.path,
         tensor: name,
@@ -111,15 +130,23 @@ export async function openCheckpoint(directory: string): Promise<Checkpoint> {
     config,
     spec,
     storedBytes,
-    read(name) {
-      const entry = entries.get(name);
-      if (!entry)
+    async read(name) {
+      const parts = sources.get(name);
+      if (!parts)
         throw new CheckpointError({
           path: weightsPath,
           tensor: name,
           message: `${weightsPath}: no tensor ${name}.`,
         });
-      return readTensorAsFloat32(entry);
+      const values = await Promise.all(parts.map((part) => readTensorAsFloat32(entries.get(part)!)));
+      if (values.length === 1) return values[0]!;
+      const out = new Float32Array(values.reduce((n, part) => n + part.length, 0));
+      let offset = 0;
+      for (const part of values) {
+        out.set(part, offset);
+        offset += part.length;
+      }
+      return out;
     },
   };
 }

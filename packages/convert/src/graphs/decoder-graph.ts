@@ -1,52 +1,32 @@
 import { CheckpointError } from '@ivl/core';
 import type { ModelSpec } from '../checkpoint/internvl-config.js';
+import { type LlmLayerNames, llmTensorNames } from '../checkpoint/tensor-names.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import { rmsNorm, skipRmsNorm } from './layers.js';
 import { splitWqkv } from './split-wqkv.js';
 
 type Read = (name: string) => Promise<Float32Array>;
 
-/** Names of the decoder's tensors per family, in one place. */
-function names(family: ModelSpec['llm']['family'], layer: number) {
-  const p = `language_model.model.layers.${layer}.`;
-  return family === 'qwen2'
-    ? {
-        inputNorm: `${p}input_layernorm.weight`,
-        postNorm: `${p}post_attention_layernorm.weight`,
-        o: `${p}self_attn.o_proj.weight`,
-        gate: `${p}mlp.gate_proj.weight`,
-        up: `${p}mlp.up_proj.weight`,
-        down: `${p}mlp.down_proj.weight`,
-      }
-    : {
-        inputNorm: `${p}attention_norm.weight`,
-        postNorm: `${p}ffn_norm.weight`,
-        o: `${p}attention.wo.weight`,
-        gate: `${p}feed_forward.w1.weight`,
-        up: `${p}feed_forward.w3.weight`,
-        down: `${p}feed_forward.w2.weight`,
-      };
-}
-
-async function qkvWeights(spec: ModelSpec, read: Read, layer: number) {
-  const { family, heads, kvHeads, headDim, hidden, attentionBias } = spec.llm;
-  const p = `language_model.model.layers.${layer}.`;
-  if (family === 'qwen2') {
+async function qkvWeights(spec: ModelSpec, read: Read, names: LlmLayerNames) {
+  const { heads, kvHeads, headDim, hidden, attentionBias } = spec.llm;
+  const attention = names.attention;
+  if (attention.kind === 'split') {
+    const part = async (name: string) => ({
+      weight: await read(`${name}.weight`),
+      bias: attentionBias ? await read(`${name}.bias`) : undefined,
+    });
+    const [q, k, v] = [await part(attention.q), await part(attention.k), await part(attention.v)];
     return {
-      q: await read(`${p}self_attn.q_proj.weight`),
-      k: await read(`${p}self_attn.k_proj.weight`),
-      v: await read(`${p}self_attn.v_proj.weight`),
-      bias: {
-        q: await read(`${p}self_attn.q_proj.bias`),
-        k: await read(`${p}self_attn.k_proj.bias`),
-        v: await read(`${p}self_attn.v_proj.bias`),
-      },
+      q: q.weight,
+      k: k.weight,
+      v: v.weight,
+      bias: attentionBias ? { q: q.bias!, k: k.bias!, v: v.bias! } : undefined,
     };
   }
   const shape = { heads, kvHeads, headDim, inFeatures: hidden };
-  const weights = splitWqkv(await read(`${p}attention.wqkv.weight`), shape);
+  const weights = splitWqkv(await read(`${attention.wqkv}.weight`), shape);
   const bias = attentionBias
-    ? splitWqkv(await read(`${p}attention.wqkv.bias`), { ...shape, inFeatures: 1 })
+    ? splitWqkv(await read(`${attention.wqkv}.bias`), { ...shape, inFeatures: 1 })
     : undefined;
   return { ...weights, bias };
 }
@@ -68,7 +48,8 @@ const concat = (parts: readonly Float32Array[]) => {
  * outputs `logits` [B,keep,V] for the last `keep` positions, `present.{i}.key|value`
  * [B,KV,max(P, M),Dh], and `new_key_values.{i}.key|value` [B,T,KV·Dh]: the new tokens' rotated
  * keys and values, for callers that keep the cache themselves.
- * Pre-norm Qwen2/InternLM2 blocks with rotate-half RoPE, GQA, SwiGLU (internvl-spec §7.2).
+ * Pre-norm Qwen2/Qwen3/InternLM2/InternLM3 blocks with rotate-half RoPE, GQA, SwiGLU (internvl-spec §7.2),
+ * Qwen3's per-head q/k RMSNorm, the head size from the config (Qwen3's 128 is not hidden / heads).
  *
  * The past may be longer than the cache (`decoderPast: 'capacity'` in ivl.json): a buffer with
  * spare rows, of which the first M − T per head are valid (M = attention_mask's sum, one
@@ -98,8 +79,9 @@ export async function buildDecoderGraph(
     vocabSize: V,
     ropeTheta,
     rmsEps,
-    family,
+    qkNorm,
   } = spec.llm;
+  const tensorNames = llmTensorNames(spec);
   if (Dh % 16 !== 0) {
     throw new CheckpointError({
       path: 'config.json',
@@ -142,10 +124,10 @@ export async function buildDecoderGraph(
   const totalInt32 = int32(totalLength);
 
   let residual = embeds;
-  let x = await rmsNorm(g, read, residual, names(family, 0).inputNorm, D, rmsEps);
+  let x = await rmsNorm(g, read, residual, tensorNames.layer(0).inputNorm, D, rmsEps);
   for (let layer = 0; layer < layers; layer++) {
-    const n = names(family, layer);
-    const qkv = await qkvWeights(spec, read, layer);
+    const n = tensorNames.layer(layer);
+    const qkv = await qkvWeights(spec, read, n);
     const prefix = `model.layers.${layer}.self_attn`;
     const projected = g.linear(
       x,
@@ -165,7 +147,7 @@ export async function buildDecoderGraph(
     // RoPE on q and k here rather than inside the attention op, so the rotated new keys can also
     // be an output: a caller that keeps its own cache appends `new_key_values` to it and never
     // fetches the presents (onnxruntime-node copies every fetched output into JS memory).
-    const [q, k, v] = g.node(
+    const [projectedQ, projectedK, v] = g.node(
       'Split',
       [packed, g.int64s([H * Dh, KV * Dh, KV * Dh])],
       { axis: { i: -1 } },
@@ -173,6 +155,14 @@ export async function buildDecoderGraph(
         outputs: 3,
       },
     ) as [string, string, string];
+    // Qwen3: RMSNorm of each head's query and key (one weight of Dh values shared by the heads), before RoPE.
+    const headNorm = async (value: string, heads: number, name: string) =>
+      g.op('Reshape', [
+        await rmsNorm(g, read, g.op('Reshape', [value, g.int64s([0, 0, heads, Dh])]), name, Dh, rmsEps),
+        g.int64s([0, 0, heads * Dh]),
+      ]);
+    const q = qkNorm ? await headNorm(projectedQ, H, n.qNorm) : projectedQ;
+    const k = qkNorm ? await headNorm(projectedK, KV, n.kNorm) : projectedK;
     const rotary = (value: string, heads: number, output?: string) =>
       g.node(
         'RotaryEmbedding',
@@ -218,8 +208,7 @@ export async function buildDecoderGraph(
     ];
     const activated = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
     const down = g.linear(activated, n.down, await read(n.down), D, I);
-    const nextNorm =
-      layer + 1 < layers ? names(family, layer + 1).inputNorm : 'language_model.model.norm.weight';
+    const nextNorm = layer + 1 < layers ? tensorNames.layer(layer + 1).inputNorm : tensorNames.finalNorm;
     [x, residual] = await skipRmsNorm(g, read, down, residual, nextNorm, D, rmsEps);
     onLayer?.(layer + 1);
   }
@@ -229,7 +218,8 @@ export async function buildDecoderGraph(
     g.int64s([2 ** 62]),
     g.int64s([1]),
   ]);
-  const head = family === 'qwen2' ? 'language_model.lm_head.weight' : 'language_model.output.weight';
+  // Tied models (Qwen3-0.6B's InternVL3.5-1B) read the embedding table as the head.
+  const head = tensorNames.head;
   // The output head stays at 8 bits in q4 models: logits are read off it directly.
   const logits = g.linear(last, head, await read(head), V, D, { minBits: 8 });
   g.output(logits, 'logits', 'float32', ['batch', 'num_logits', V]);

@@ -1,4 +1,5 @@
 import type { ModelSpec } from '../checkpoint/internvl-config.js';
+import { llmTensorNames } from '../checkpoint/tensor-names.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import { gelu, layerNorm, linear } from './layers.js';
 
@@ -27,10 +28,7 @@ export async function buildProjectorGraph(g: GraphBuilder, spec: ModelSpec, read
 
 /** Token embedding lookup: input_ids [B, T] → inputs_embeds [B, T, D]. */
 export async function buildEmbedTokensGraph(g: GraphBuilder, spec: ModelSpec, read: Read): Promise<void> {
-  const name =
-    spec.llm.family === 'qwen2'
-      ? 'language_model.model.embed_tokens.weight'
-      : 'language_model.model.tok_embeddings.weight';
+  const name = llmTensorNames(spec).embed;
   const ids = g.input('input_ids', 'int64', ['batch', 'sequence']);
   const table = g.weight(name, await read(name), [spec.llm.vocabSize, spec.llm.hidden]);
   g.output(g.op('Gather', [table, ids], { axis: { i: 0 } }), 'inputs_embeds', 'float32', [

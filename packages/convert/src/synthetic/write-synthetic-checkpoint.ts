@@ -1,7 +1,8 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseInternVLConfig } from '../checkpoint/internvl-config.js';
-import { expectedTensors } from '../checkpoint/tensor-names.js';
+import { expectedTensors, HF_PREFIXES, hfTensorSources } from '../checkpoint/tensor-names.js';
+import { splitWqkv } from '../graphs/split-wqkv.js';
 import { writeSafetensors } from '../safetensors/write-safetensors.js';
 import {
   encodeSentencePieceModel,
@@ -12,6 +13,7 @@ import {
   type SyntheticPreset,
   type SyntheticPresetName,
   syntheticConfig,
+  syntheticHfConfig,
 } from './presets.js';
 
 /** Options of {@link writeSyntheticCheckpoint}. */
@@ -29,6 +31,12 @@ export interface SyntheticCheckpointOptions {
    * (its pieces taken from the given SentencePiece-style BPE tokenizer.json) + `tokenizer_config.json`.
    */
   readonly tokenizer?: { readonly json: Record<string, unknown>; readonly config: Record<string, unknown> };
+  /**
+   * `internvl`: the original `InternVLChatModel` layout. `hf`: the same model (the same values) as
+   * transformers' `InternVLForConditionalGeneration` saves it (`-hf`: renamed tensors under
+   * `model.`, q/k/v split, InternLM as Llama, a `tokenizer.json`). @default 'internvl'
+   */
+  readonly layout?: 'internvl' | 'hf';
 }
 
 // A counter-based hash (SplitMix32 of seed ⊕ tensor ⊕ index): any tensor, any element, without state.
@@ -77,10 +85,25 @@ function syntheticTensor(name: string, shape: readonly number[], seed: number): 
 
 async function writeTokenizer(
   directory: string,
-  family: 'qwen2' | 'internlm2',
+  family: SyntheticPreset['family'],
   tokenizer: NonNullable<SyntheticCheckpointOptions['tokenizer']>,
+  layout: 'internvl' | 'hf',
 ) {
-  if (family === 'internlm2') {
+  if (layout === 'hf') {
+    // -hf checkpoints ship the fast tokenizer (InternLM as LlamaTokenizerFast).
+    await writeFile(join(directory, 'tokenizer.json'), JSON.stringify(tokenizer.json));
+    const sentencePiece = family === 'internlm2' || family === 'internlm3';
+    await writeFile(
+      join(directory, 'tokenizer_config.json'),
+      JSON.stringify(
+        { ...tokenizer.config, tokenizer_class: sentencePiece ? 'LlamaTokenizerFast' : 'Qwen2TokenizerFast' },
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  if (family === 'internlm2' || family === 'internlm3') {
     // As InternLM2 checkpoints ship it: a SentencePiece BPE tokenizer.model (no dummy prefix) plus
     // the InternVL tokens in tokenizer_config.json's added_tokens_decoder.
     const json = tokenizer.json as {
@@ -109,7 +132,7 @@ async function writeTokenizer(
     );
     const config = {
       ...tokenizer.config,
-      tokenizer_class: 'InternLM2Tokenizer',
+      tokenizer_class: family === 'internlm2' ? 'InternLM2Tokenizer' : 'InternLM3Tokenizer',
       add_bos_token: true,
       add_eos_token: false,
       added_tokens_decoder: decoder,
@@ -153,15 +176,73 @@ export async function writeSyntheticCheckpoint(
   preset: SyntheticPresetName | SyntheticPreset,
   options: SyntheticCheckpointOptions = {},
 ): Promise<void> {
-  const { seed = 0, dtype = 'BF16', shards = 1 } = options;
+  const { seed = 0, dtype = 'BF16', shards = 1, layout = 'internvl' } = options;
   const sizes = typeof preset === 'string' ? SYNTHETIC_PRESETS[preset] : preset;
-  const config = syntheticConfig(sizes);
-  const tensors = [...expectedTensors(parseInternVLConfig(config))];
+  const original = syntheticConfig(sizes);
+  const spec = parseInternVLConfig(original);
+  const shapes = expectedTensors(spec);
+  // The values are seeded by the original names, so both layouts hold the same model.
+  const produceOriginal = (name: string) => syntheticTensor(name, shapes.get(name)!, seed);
+  let config = original;
+  let tensors = [...shapes];
+  let produce = produceOriginal;
+  if (layout === 'hf') {
+    const sentencePiece = sizes.family === 'internlm2' || sizes.family === 'internlm3';
+    const added = (options.tokenizer?.json.added_tokens ?? []) as { content: string; id: number }[];
+    const imageTokenId =
+      added.find((t) => t.content === '<IMG_CONTEXT>')?.id ?? (sentencePiece ? 92546 : 151667);
+    config = syntheticHfConfig(sizes, imageTokenId);
+    const hfSpec = parseInternVLConfig(config);
+    const stored: [string, number[]][] = [];
+    const from = new Map<string, { original: string; part: number; parts: number }>();
+    const hfShapes = expectedTensors(hfSpec);
+    const value = (name: string) => (shapes.has(name) ? produceOriginal(name) : internlm2Value(name));
+    // InternLM2 has other names and a packed wqkv in its original layout; transformers renames
+    // them to Llama's and splits wqkv by its grouped rows (what splitWqkv undoes too).
+    const internlm2Value = (name: string): Float32Array => {
+      const qkv = /^(.*)\.self_attn\.([qkv])_proj\.weight$/.exec(name);
+      if (qkv) {
+        const { heads, kvHeads, headDim, hidden } = spec.llm;
+        const split = splitWqkv(produceOriginal(`${qkv[1]}.attention.wqkv.weight`), {
+          heads,
+          kvHeads,
+          headDim,
+          inFeatures: hidden,
+        });
+        return split[qkv[2] as 'q' | 'k' | 'v'];
+      }
+      const renamed = name
+        .replace('embed_tokens', 'tok_embeddings')
+        .replace('language_model.lm_head', 'language_model.output')
+        .replace('input_layernorm', 'attention_norm')
+        .replace('post_attention_layernorm', 'ffn_norm')
+        .replace('self_attn.o_proj', 'attention.wo')
+        .replace('mlp.gate_proj', 'feed_forward.w1')
+        .replace('mlp.up_proj', 'feed_forward.w3')
+        .replace('mlp.down_proj', 'feed_forward.w2');
+      return produceOriginal(renamed);
+    };
+    for (const [name, parts] of hfTensorSources(hfSpec, HF_PREFIXES.nested)) {
+      const shape = hfShapes.get(name)!;
+      parts.forEach((part, index) => {
+        stored.push([part, [shape[0]! / parts.length, ...shape.slice(1)]]);
+        from.set(part, { original: name, part: index, parts: parts.length });
+      });
+    }
+    tensors = stored;
+    produce = (name) => {
+      const { original: source, part, parts } = from.get(name)!;
+      const values = value(source);
+      const rows = values.length / parts;
+      return values.slice(part * rows, (part + 1) * rows);
+    };
+  }
   const temporary = `${directory}.tmp-${process.pid}-${Date.now()}`;
   await mkdir(temporary, { recursive: true });
   try {
     await writeFile(join(temporary, 'config.json'), JSON.stringify(config, null, 2));
-    const eos = sizes.family === 'qwen2' ? [151644, 151645, 151643] : [92542, 92543];
+    const qwen = sizes.family === 'qwen2' || sizes.family === 'qwen3';
+    const eos = qwen ? [151644, 151645, 151643] : [92542, 92543];
     await writeFile(
       join(temporary, 'generation_config.json'),
       JSON.stringify(
@@ -170,7 +251,6 @@ export async function writeSyntheticCheckpoint(
         2,
       ),
     );
-    const produce = (name: string) => syntheticTensor(name, tensors.find(([n]) => n === name)![1], seed);
     const per = Math.ceil(tensors.length / shards);
     const weightMap: Record<string, string> = {};
     for (let shard = 0; shard < shards; shard++) {
@@ -192,7 +272,7 @@ export async function writeSyntheticCheckpoint(
         JSON.stringify({ metadata: {}, weight_map: weightMap }, null, 2),
       );
     }
-    if (options.tokenizer) await writeTokenizer(temporary, sizes.family, options.tokenizer);
+    if (options.tokenizer) await writeTokenizer(temporary, sizes.family, options.tokenizer, layout);
     await rm(directory, { recursive: true, force: true });
     await rename(temporary, directory);
   } catch (error) {

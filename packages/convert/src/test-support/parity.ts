@@ -121,8 +121,7 @@ export async function decoderParity(
 ) {
   const reference = loadCheckpointWeights(checkpoint);
   const config = readReferenceConfig(reference.config);
-  const { hidden: D, layers, kvHeads: KV, heads: H, vocab: V } = config.llm;
-  const Dh = D / H;
+  const { hidden: D, layers, kvHeads: KV, vocab: V, headDim: Dh } = config.llm;
   const embed = await openSession(runtime, modelPath(model, 'embed_tokens', suffix));
   const decoder = await openSession(runtime, modelPath(model, 'decoder_model_merged', suffix));
   const referenceDecoder = new ReferenceDecoder(config, reference.weights);

@@ -4,8 +4,19 @@
  */
 export const MODEL_FORMAT_VERSION = 2;
 
-/** LLM family of an InternVL checkpoint. */
-export type LlmFamily = 'qwen2' | 'internlm2';
+/**
+ * LLM family of an InternVL checkpoint: `qwen2` (Qwen2 / Qwen2.5: InternVL 2.5 and 3), `internlm2`
+ * (InternVL 2.5), `internlm3` (InternVL3-9B), `qwen3` (InternVL3.5 dense). The Qwen families share one
+ * byte-level BPE tokenizer; the InternLM families use SentencePiece with a `<s>` prepended.
+ */
+export type LlmFamily = 'qwen2' | 'internlm2' | 'internlm3' | 'qwen3';
+
+/** The LLM families this code reads, in one list for schemas and messages. */
+export const LLM_FAMILIES: readonly LlmFamily[] = ['qwen2', 'internlm2', 'internlm3', 'qwen3'];
+
+/** Whether a family's tokenizer is SentencePiece with `<s>` prepended (InternLM) rather than Qwen's byte-level BPE. */
+export const usesSentencePiece = (family: LlmFamily): boolean =>
+  family === 'internlm2' || family === 'internlm3';
 
 /** Vision encoder of an InternVL checkpoint: InternViT-300M or InternViT-6B. */
 export type VisionVariant = '300m' | '6b';
