@@ -37,5 +37,13 @@ export {
   INTERNVL2_5_SYSTEM_MESSAGE,
   TEMPLATES,
 } from './templates.js';
+export type { ThinkingSplit } from './thinking.js';
+export {
+  splitThinking,
+  THINK_CLOSE,
+  THINK_OPEN,
+  THINKING_SAMPLING,
+  THINKING_SYSTEM_PROMPT,
+} from './thinking.js';
 export type { IvlTokenizer, StreamDecoder, TokenizerOptions } from './tokenizer.js';
 export { createTokenizer } from './tokenizer.js';

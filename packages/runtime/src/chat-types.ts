@@ -18,8 +18,13 @@ export interface ChatOptions extends SamplingOptions {
   readonly systemMessage?: string;
   /** Extra strings that end the answer. */
   readonly stopStrings?: readonly string[];
-  /** `cot` appends the paper's chain-of-thought prompt to the question. */
-  readonly reasoning?: 'cot';
+  /**
+   * `cot` appends the paper's chain-of-thought prompt to the question. `think`: InternVL3.5's
+   * thinking mode: its reasoning system prompt (unless the messages or `systemMessage` give one),
+   * its sampling (T 0.6, top-p 0.95, unless set here), and the reply's `<think>…</think>` kept out
+   * of `text`, reported as `reasoning`; votes count the answers after it.
+   */
+  readonly reasoning?: 'cot' | 'think';
   /** Which CoT prompt; `auto` picks multiple-choice when the question lists options like `A. …`. @default 'auto' */
   readonly cotKind?: 'auto' | 'multiple-choice' | 'open-ended';
   /** Sample this many answers from one shared prefill and majority-vote their final answers. @default 1 */
@@ -67,15 +72,20 @@ export type FinishReason = 'eos' | 'max-tokens' | 'stop-string' | 'length';
 
 /** One sampled answer (several with `votes`). */
 export interface ChatSample {
+  /** The answer (in thinking mode, what follows `</think>`). */
   readonly text: string;
+  /** Thinking mode: the text inside `<think>…</think>`. */
+  readonly reasoning?: string;
   readonly tokenIds: readonly number[];
   readonly finishReason: FinishReason;
 }
 
 /** The final result of a chat call. */
 export interface ChatResult {
-  /** The answer (the vote winner's full response with `votes`). */
+  /** The answer (the vote winner's full response with `votes`; in thinking mode without the think section). */
   readonly text: string;
+  /** Thinking mode: the reasoning inside the answer's `<think>…</think>`, kept out of `text`. */
+  readonly reasoning?: string;
   readonly finishReason: FinishReason;
   readonly usage: ChatUsage;
   readonly timings: ChatTimings;
@@ -108,7 +118,14 @@ export type ChatEvent =
       readonly maxNewTokens: number;
       readonly ms: number;
     }
-  | { readonly type: 'token-delta'; readonly text: string; readonly tokenId: number; readonly sample: number }
+  | {
+      readonly type: 'token-delta';
+      readonly text: string;
+      readonly tokenId: number;
+      readonly sample: number;
+      /** Thinking mode: the text is part of the reasoning, not of the answer. */
+      readonly reasoning?: true;
+    }
   | { readonly type: 'sample-done'; readonly sample: number; readonly text: string; readonly answer?: string }
   | ({ readonly type: 'done' } & ChatResult);
 

@@ -1,6 +1,6 @@
 import { AbortedError } from '@ivl/core';
 import type { Decoder, KvCache } from '@ivl/decoder';
-import type { IvlTokenizer } from '@ivl/prompt';
+import { type IvlTokenizer, splitThinking, THINK_CLOSE, THINK_OPEN, THINKING_SAMPLING } from '@ivl/prompt';
 import {
   type CompiledConstraint,
   createSampler,
@@ -50,6 +50,10 @@ export async function* generateSamples(
 ): AsyncGenerator<ChatEvent, GeneratedSamples> {
   const { decoder, tokenizer, imEnd } = settings;
   const votes = options.votes ?? 1;
+  const thinking = options.reasoning === 'think';
+  // Qwen3's <think> and </think> are single tokens: the stream switches channel on them.
+  const thinkOpen = thinking ? tokenizer.tokenId(THINK_OPEN) : undefined;
+  const thinkClose = thinking ? tokenizer.tokenId(THINK_CLOSE) : undefined;
   const samples: ChatSample[] = [];
   let generatedTokens = 0;
   let constraintMs = 0;
@@ -57,6 +61,7 @@ export async function* generateSamples(
     const branch = sample === votes - 1 ? kv : kv.fork();
     const sampler = createSampler({
       ...settings.generation.sampling,
+      ...(thinking && THINKING_SAMPLING),
       ...(votes > 1 && { doSample: true }),
       ...options,
       seed: (options.seed ?? 0) + sample,
@@ -70,6 +75,7 @@ export async function* generateSamples(
     const generated: number[] = [];
     let logits = prefillLogits;
     let finishReason: FinishReason = 'max-tokens';
+    let inReasoning = false;
     const constraint = await settings.constraint?.start();
     try {
       for (;;) {
@@ -86,7 +92,18 @@ export async function* generateSamples(
         generated.push(token);
         const text = token === imEnd ? '' : stream.push(token);
         const step = stop.push(token, text);
-        if (step.text) yield { type: 'token-delta', text: step.text, tokenId: token, sample };
+        if (token === thinkOpen) inReasoning = true;
+        const tag = token === thinkOpen || token === thinkClose;
+        if (step.text && !tag) {
+          yield {
+            type: 'token-delta',
+            text: step.text,
+            tokenId: token,
+            sample,
+            ...(inReasoning && { reasoning: true as const }),
+          };
+        }
+        if (token === thinkClose) inReasoning = false;
         if (step.done) {
           finishReason = step.reason === 'max-tokens' && budget.clipped ? 'length' : step.reason!;
           break;
@@ -99,8 +116,15 @@ export async function* generateSamples(
       if (branch !== kv) branch.dispose();
     }
     generatedTokens += generated.length;
-    const text = tokenizer.decodeReply(generated);
-    samples.push({ text, tokenIds: generated, finishReason });
+    const reply = tokenizer.decodeReply(generated);
+    const split = thinking ? splitThinking(reply) : { answer: reply };
+    const text = split.answer;
+    samples.push({
+      text,
+      ...(split.reasoning !== undefined && { reasoning: split.reasoning }),
+      tokenIds: generated,
+      finishReason,
+    });
     const answer = votes > 1 ? majorityVote([text]).samples[0]?.extracted : undefined;
     yield { type: 'sample-done', sample, text, ...(answer !== undefined && { answer }) };
   }

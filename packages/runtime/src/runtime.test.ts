@@ -17,19 +17,11 @@ import { createDecoder } from '@ivl/decoder';
 import { projectEmbeddings } from '@ivl/projector';
 import { buildPrompt } from '@ivl/prompt';
 import { loadTokenizer } from '@ivl/prompt/node';
-import {
-  loadCheckpointWeights,
-  pixelShuffleReference,
-  projectorForward,
-  ReferenceDecoder,
-  readReferenceConfig,
-  visionForward,
-} from '@ivl/reference';
 import { partSourceOf, tinyModel } from '@ivl/test-models';
 import { tileImage } from '@ivl/tiling';
 import { encodeImages } from '@ivl/vision-encoder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { editedModel, syntheticImage } from './__fixtures__/test-helpers.js';
+import { editedModel, referenceGreedyTokens, syntheticImage } from './__fixtures__/test-helpers.js';
 import type { ChatEvent } from './chat-types.js';
 import { createRuntime } from './node/create-runtime.js';
 import type { Runtime } from './runtime.js';
@@ -113,38 +105,13 @@ describe.each([
       expect(runtimeTokens).toEqual(byHand);
 
       // And from the float64 reference forward of the checkpoint.
-      const reference = loadCheckpointWeights(paths.checkpoint);
-      const config = readReferenceConfig(reference.config);
-      const vision = visionForward(config, reference.weights, tiled.pixelValues.data as Float32Array);
-      const projected = projectorForward(
-        config,
-        reference.weights,
-        pixelShuffleReference(vision, 32, config.vision.hidden),
+      const expected = referenceGreedyTokens(
+        paths.checkpoint,
+        ids,
+        tiled.pixelValues.data as Float32Array,
+        manifest.tokens,
+        MAX_NEW,
       );
-      const referenceDecoder = new ReferenceDecoder(config, reference.weights);
-      const embedded = referenceDecoder.embed(ids);
-      let row = 0;
-      ids.forEach((id, position) => {
-        if (id === manifest.tokens.imgContext)
-          embedded.set(
-            projected.subarray(row++ * config.llm.hidden, row * config.llm.hidden),
-            position * config.llm.hidden,
-          );
-      });
-      let referenceLogits = referenceDecoder.forward(
-        embedded,
-        ids.map((__, t) => t),
-        { lastOnly: true },
-      );
-      const expected: number[] = [];
-      for (let step = 0; step < MAX_NEW; step++) {
-        const token = argmax(referenceLogits);
-        expected.push(token);
-        if (token === manifest.tokens.imEnd) break;
-        referenceLogits = referenceDecoder.forward(referenceDecoder.embed([token]), [ids.length + step], {
-          lastOnly: true,
-        });
-      }
       expect(runtimeTokens).toEqual(expected);
     });
 

@@ -7,7 +7,7 @@ import {
   type ModelDtype,
   type ModelManifest,
 } from '@ivl/core';
-import { buildChatPrompt, type ChatPromptTurn, parseGrounding } from '@ivl/prompt';
+import { buildChatPrompt, type ChatPromptTurn, parseGrounding, THINKING_SYSTEM_PROMPT } from '@ivl/prompt';
 import { createGrammarEngine, type GrammarEngine, vocabularyFromTokenizerJson } from '@ivl/sampling';
 import { splitTileBudget } from '@ivl/tiling';
 import { CallQueue } from './call-queue.js';
@@ -185,7 +185,11 @@ export async function createRuntimeFromStore(settings: RuntimeSettings): Promise
     const { text, numTilesList } = buildChatPrompt({
       turns: promptTurns,
       template,
-      systemMessage: options.systemMessage ?? system ?? manifest.systemMessage ?? null,
+      systemMessage:
+        options.systemMessage ??
+        system ??
+        (options.reasoning === 'think' ? THINKING_SYSTEM_PROMPT : manifest.systemMessage) ??
+        null,
       numImageToken: manifest.numImageToken,
       ...(options.frameLabel && { frameLabel: options.frameLabel }),
       ...(options.reasoning === 'cot' && { cot: options.cotKind ?? 'auto' }),
@@ -290,6 +294,7 @@ export async function createRuntimeFromStore(settings: RuntimeSettings): Promise
     const winner = vote?.votes[0] ? samples[vote.votes[0].indices[0]!]! : samples[0]!;
     const result: ChatResult = {
       text: winner.text,
+      ...(winner.reasoning !== undefined && { reasoning: winner.reasoning }),
       finishReason: winner.finishReason,
       usage: {
         promptTokens: ids.length,

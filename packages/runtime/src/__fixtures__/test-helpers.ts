@@ -1,5 +1,13 @@
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  loadCheckpointWeights,
+  pixelShuffleReference,
+  projectorForward,
+  ReferenceDecoder,
+  readReferenceConfig,
+  visionForward,
+} from '@ivl/reference';
 import type { RgbImage } from '@ivl/tiling';
 
 /** A seeded noisy gradient: different seeds give different pixels of the same size. */
@@ -30,4 +38,52 @@ export function editedModel(
   edit(manifest);
   writeFileSync(join(directory, 'ivl.json'), JSON.stringify(manifest));
   return directory;
+}
+
+/**
+ * Greedy tokens of the float64 reference forward of a checkpoint for prompt `ids` whose
+ * `<IMG_CONTEXT>` positions take the reference vision + projector output of `pixelValues`
+ * (1 tile), stopping at `imEnd` or after `maxNew` tokens.
+ */
+export function referenceGreedyTokens(
+  checkpoint: string,
+  ids: readonly number[],
+  pixelValues: Float32Array,
+  tokens: { readonly imgContext: number; readonly imEnd: number },
+  maxNew: number,
+): number[] {
+  const reference = loadCheckpointWeights(checkpoint);
+  const config = readReferenceConfig(reference.config);
+  const decoder = new ReferenceDecoder(config, reference.weights);
+  const embedded = decoder.embed(ids);
+  if (ids.includes(tokens.imgContext)) {
+    const vision = visionForward(config, reference.weights, pixelValues);
+    const projected = projectorForward(
+      config,
+      reference.weights,
+      pixelShuffleReference(vision, 32, config.vision.hidden),
+    );
+    let row = 0;
+    ids.forEach((id, position) => {
+      if (id === tokens.imgContext)
+        embedded.set(
+          projected.subarray(row++ * config.llm.hidden, row * config.llm.hidden),
+          position * config.llm.hidden,
+        );
+    });
+  }
+  let logits = decoder.forward(
+    embedded,
+    ids.map((_, t) => t),
+    { lastOnly: true },
+  );
+  const out: number[] = [];
+  for (let step = 0; step < maxNew; step++) {
+    let token = 0;
+    for (let i = 1; i < logits.length; i++) if (logits[i]! > logits[token]!) token = i;
+    out.push(token);
+    if (token === tokens.imEnd) break;
+    logits = decoder.forward(decoder.embed([token]), [ids.length + step], { lastOnly: true });
+  }
+  return out;
 }
