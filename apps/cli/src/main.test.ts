@@ -22,6 +22,7 @@ async function run(...args: string[]) {
       written += text;
     },
     error: (text) => errors.push(text),
+    errorWrite: (text) => errors.push(text),
   });
   return { code, output: lines.join('\n'), errors: errors.join('\n') };
 }

@@ -45,6 +45,7 @@ const consoleOutput: Output = {
   line: (text) => console.log(text),
   write: (text) => process.stdout.write(text),
   error: (text) => console.error(text),
+  errorWrite: (text) => process.stderr.write(text),
 };
 
 /** How {@link main} is run: by the `ivl` process (signals), or by a test. */
@@ -115,6 +116,7 @@ export async function main(
     .option('--seed <n>', 'sampling seed', integer)
     .option('--votes <n>', 'sample n answers from one prefill and majority-vote them', integer)
     .option('--cot', "append the paper's chain-of-thought prompt")
+    .option('--think', "InternVL3.5's thinking mode: reasoning (to stderr) before the answer")
     .option('--json-schema <file>', 'make the answer follow this JSON schema (constrained decoding)')
     .option('--draw <out.png>', "draw the answer's grounded boxes on the first image")
     .option(

@@ -88,7 +88,7 @@ export const chatRequestSchema = {
     guided_regex: { type: 'string', minLength: 1, maxLength: 4096 },
     guided_choice: { type: 'array', minItems: 1, maxItems: 256, items: { type: 'string', minLength: 1 } },
     // ivl's own, under their own names.
-    reasoning: { enum: ['cot'] },
+    reasoning: { enum: ['cot', 'think'] },
     votes: { type: 'integer', minimum: 1, maximum: 16 },
     video_frames: { type: 'integer', minimum: 1, maximum: 256 },
   },
@@ -122,7 +122,7 @@ export interface ChatRequest {
   readonly stop?: string | readonly string[];
   readonly n?: number;
   readonly mm_processor_kwargs?: { readonly max_dynamic_patch?: number };
-  readonly reasoning?: 'cot';
+  readonly reasoning?: 'cot' | 'think';
   readonly votes?: number;
   readonly video_frames?: number;
   readonly response_format?: {

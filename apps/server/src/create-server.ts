@@ -191,7 +191,12 @@ export async function createServer(settings: ServerSettings): Promise<IvlServer>
       const choicesOf = (result: ChatResult) =>
         result.samples.slice(0, samples).map((sample, index) => ({
           index,
-          message: { role: 'assistant', content: sample.text },
+          // In thinking mode the think section comes apart, as vLLM's reasoning parsers give it.
+          message: {
+            role: 'assistant',
+            content: sample.text,
+            ...(sample.reasoning !== undefined && { reasoning_content: sample.reasoning }),
+          },
           finish_reason: FINISH[sample.finishReason],
           logprobs: null,
         }));
@@ -261,7 +266,10 @@ export async function createServer(settings: ServerSettings): Promise<IvlServer>
               chunk([
                 {
                   index: event.sample,
-                  delta: { ...open(event.sample), content: event.text },
+                  delta: {
+                    ...open(event.sample),
+                    ...(event.reasoning ? { reasoning_content: event.text } : { content: event.text }),
+                  },
                   finish_reason: null,
                   logprobs: null,
                 },

@@ -179,6 +179,33 @@ describe('openCheckpoint and convertCheckpoint on bad checkpoints', () => {
     expect((await errorOf(openCheckpoint(join(root, 'nowhere')))).message).toMatch(/Missing .*config\.json/);
   });
 
+  it('should refuse an InternVL3.5-Flash checkpoint (mlp2) by name, saying what to use instead', async () => {
+    const directory = await variant('flash', (d) =>
+      rewriteWeights(d, (entries) => [...entries, { name: 'mlp2.0.weight', shape: [128] }]),
+    );
+    const error = await errorOf(openCheckpoint(directory));
+    expect(error.tensor).toBe('mlp2.0.weight');
+    expect(error.message).toMatch(/InternVL3\.5-Flash's second projector .* Use the non-Flash checkpoint/);
+  });
+
+  it('should name the -hf tensor a -hf checkpoint lacks, by its own name', async () => {
+    const directory = join(root, 'hf-missing');
+    await writeSyntheticCheckpoint(directory, 'tiny-qwen2', {
+      seed: 1,
+      dtype: 'F32',
+      tokenizer: internvlQwen2Tokenizer(),
+      layout: 'hf',
+    });
+    await rewriteWeights(directory, (entries) =>
+      entries.filter((e) => e.name !== 'model.vision_tower.encoder.layer.1.attention.k_proj.weight'),
+    );
+    const error = await errorOf(openCheckpoint(directory));
+    expect(error.tensor).toBe('model.vision_tower.encoder.layer.1.attention.k_proj.weight');
+    expect(error.message).toMatch(
+      /missing tensor model\.vision_tower\.encoder\.layer\.1\.attention\.k_proj\.weight \[32, 32\]/,
+    );
+  });
+
   it('should leave nothing that looks like a model when conversion fails midway', async () => {
     const directory = await variant('truncated', (d) => {
       const bytes = readFileSync(join(d, 'model.safetensors'));

@@ -84,6 +84,20 @@ describe('createTokenizer (InternLM2 family)', () => {
     expect(tokenizer.encode('Hello world').filter((id) => id === 1)).toHaveLength(1);
     expect(tokenizer.decode(tokenizer.encode("it is n't here ."))).toBe("it isn't here.");
   });
+
+  it('should prepend <s> for InternLM3 but decode without the clean-up (its tokenizer is Llama-based)', () => {
+    const { json, config } = sentencePieceBpeTokenizer();
+    const tokenizer = createTokenizer(json, config, { family: 'internlm3' });
+    expect(tokenizer.encode('Hello world')[0]).toBe(1);
+    expect(tokenizer.decode(tokenizer.encode("it is n't here ."))).toBe("it is n't here .");
+  });
+
+  it('should refuse a family it does not know, listing the ones it does', () => {
+    const { json, config } = sentencePieceBpeTokenizer();
+    expect(() => createTokenizer(json, config, { family: 'gpt-oss' as never })).toThrow(
+      /Unknown LLM family "gpt-oss". Available: qwen2, internlm2, internlm3, qwen3/,
+    );
+  });
 });
 
 describe('loadTokenizer', () => {

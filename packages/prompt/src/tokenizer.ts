@@ -33,7 +33,7 @@ export interface StreamDecoder {
 
 /** Options of {@link createTokenizer}. */
 export interface TokenizerOptions {
-  /** `internlm2`/`internlm3` prepend BOS and apply HF's `clean_up_tokenization` on decode (their slow tokenizers always do). */
+  /** `internlm2`/`internlm3` prepend BOS; `internlm2` applies HF's `clean_up_tokenization` on decode (its slow tokenizer always does). */
   readonly family: LlmFamily;
 }
 
@@ -100,7 +100,8 @@ export function createTokenizer(
       skip_special_tokens: skipSpecialTokens,
       clean_up_tokenization_spaces: false,
     });
-    return sentencePiece ? cleanUpTokenization(text) : text;
+    // InternLM3Tokenizer derives from LlamaTokenizer, which cleans up only when its config asks (it does not).
+    return family === 'internlm2' ? cleanUpTokenization(text) : text;
   };
   // InternVL's grounding tags are added tokens but not among the tokenizer's special tokens that
   // `skip_special_tokens` drops in the official decode, so answers keep `<ref>…</ref><box>…</box>`.

@@ -20,6 +20,8 @@ export interface ChatCommandOptions {
   readonly seed?: number;
   readonly votes?: number;
   readonly cot?: boolean;
+  /** InternVL3.5's thinking mode; the reasoning goes to stderr, the answer to stdout. */
+  readonly think?: boolean;
   readonly device: string;
   readonly threads?: number;
   readonly dtype?: 'fp32' | 'fp16' | 'q8' | 'q4';
@@ -37,6 +39,8 @@ export interface Output {
   line(text: string): void;
   write(text: string): void;
   error(text: string): void;
+  /** stderr without a line break (streamed reasoning). */
+  errorWrite(text: string): void;
 }
 
 /** Loads a model with progress on stderr (a bar on a terminal, lines elsewhere). */
@@ -81,6 +85,7 @@ function chatOptions(options: ChatCommandOptions): ChatOptions {
     ...(options.seed !== undefined && { seed: options.seed }),
     ...(options.votes !== undefined && { votes: options.votes }),
     ...(options.cot && { reasoning: 'cot' as const }),
+    ...(options.think && { reasoning: 'think' as const }),
     ...(options.signal && { signal: options.signal }),
   };
 }
@@ -93,6 +98,7 @@ export function answerDocument(question: string, result: ChatResult) {
   return {
     question,
     text: result.text,
+    ...(result.reasoning !== undefined && { reasoning: result.reasoning }),
     finishReason: result.finishReason,
     usage: result.usage,
     timings: result.timings,
@@ -127,7 +133,9 @@ export async function answer(
         `[encoded ${event.images} image(s), ${event.videos} video(s): ${event.tiles} new tiles, ${event.cachedItems} cached, ${event.ms.toFixed(0)} ms]`,
       );
     } else if (event.type === 'token-delta' && (options.votes ?? 1) === 1) {
-      output.write(event.text);
+      // The think section goes to stderr, so that stdout holds the answer alone.
+      if (event.reasoning) output.errorWrite(event.text);
+      else output.write(event.text);
     } else if (event.type === 'sample-done' && (options.votes ?? 1) > 1) {
       output.line(`--- sample ${event.sample + 1}: answer ${event.answer ?? '(none)'}`);
       output.line(event.text);

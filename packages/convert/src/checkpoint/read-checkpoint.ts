@@ -114,6 +114,14 @@ export async function openCheckpoint(directory: string): Promise<Checkpoint> {
       });
     }
   }
+  const flash = [...entries.keys()].find((name) => /^(model\.)?mlp2\./.test(name));
+  if (flash) {
+    throw new CheckpointError({
+      path: weightsPath,
+      tensor: flash,
+      message: `${weightsPath}: ${flash} is InternVL3.5-Flash's second projector (64 tokens a tile, chosen per tile by a router); Flash checkpoints are not read yet. Use the non-Flash checkpoint of the same size.`,
+    });
+  }
   for (const [name, entry] of entries) {
     // Rotary caches some exports keep are derived data, not weights.
     if (!stored.has(name) && !name.endsWith('rotary_emb.inv_freq')) {
