@@ -14,5 +14,5 @@ export function partSourceOf(
 ): { model: string; externalData: { path: string; data: string }[] };
 export function benchModel(
   dtype: 'fp32' | 'fp16' | 'q8' | 'q4',
-  options?: { log?: (line: string) => void },
+  options?: { log?: (line: string) => void; preset?: 'internvl2_5-1b' | 'internvl3_5-1b' },
 ): Promise<{ checkpoint: string; model: string }>;

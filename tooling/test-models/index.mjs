@@ -79,19 +79,20 @@ export function partSourceOf(model, part, dtype = 'fp32') {
 }
 
 /**
- * The benchmarks' model: the InternVL2.5-1B shape with seeded synthetic weights (one checkpoint),
- * converted to `dtype` once and kept in the temp directory under a key of the converter's build.
- * Conversions under older keys are removed (each is gigabytes).
+ * The benchmarks' model: a real shape (InternVL2.5-1B by default, or InternVL3.5-1B) with seeded
+ * synthetic weights (one checkpoint), converted to `dtype` once and kept in the temp directory
+ * under a key of the converter's build. Conversions under older keys are removed (each is gigabytes).
  * @param {'fp32' | 'fp16' | 'q8' | 'q4'} dtype
+ * @param {{ log?: (line: string) => void, preset?: 'internvl2_5-1b' | 'internvl3_5-1b' }} [options]
  * @returns {Promise<{ checkpoint: string, model: string }>}
  */
-export async function benchModel(dtype, { log = console.log } = {}) {
-  const checkpoint = join(tmpdir(), 'ivl-bench-internvl2_5-1b-hf');
+export async function benchModel(dtype, { log = console.log, preset = 'internvl2_5-1b' } = {}) {
+  const checkpoint = join(tmpdir(), `ivl-bench-${preset}-hf`);
   if (!existsSync(join(checkpoint, 'config.json'))) {
-    log('making the synthetic InternVL2.5-1B checkpoint (once)…');
-    await writeSyntheticCheckpoint(`${checkpoint}.partial`, 'internvl2_5-1b', {
+    log(`making the synthetic ${preset} checkpoint (once)…`);
+    await writeSyntheticCheckpoint(`${checkpoint}.partial`, preset, {
       seed: 1,
-      tokenizer: internvlQwen2Tokenizer(),
+      tokenizer: presetTokenizer(preset),
     });
     renameSync(`${checkpoint}.partial`, checkpoint);
   }
@@ -99,7 +100,7 @@ export async function benchModel(dtype, { log = console.log } = {}) {
     .update(readFileSync(require.resolve('@ivl/convert')))
     .digest('hex')
     .slice(0, 12);
-  const prefix = `ivl-bench-internvl2_5-1b-${dtype}-`;
+  const prefix = `ivl-bench-${preset}-${dtype}-`;
   const model = join(tmpdir(), `${prefix}${key}-ivl`);
   for (const name of readdirSync(tmpdir())) {
     if (name.startsWith(prefix) && name.endsWith('-ivl') && name !== `${prefix}${key}-ivl`) {

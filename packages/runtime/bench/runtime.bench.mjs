@@ -1,4 +1,5 @@
-// pnpm bench: the InternVL2.5-1B shape (synthetic weights) on onnxruntime-node CPU, 2 threads.
+// pnpm bench: the InternVL2.5-1B shape (synthetic weights; IVL_BENCH_PRESET=internvl3_5-1b for
+// InternVL3.5-1B's Qwen3) on onnxruntime-node CPU, 2 threads.
 // Prints each figure beside its physical bound on this machine and the ratio (DESIGN.md §5):
 //   vision encoder ms/tile    vs FLOPs / measured fp32 MatMul GFLOP/s
 //   prefill tokens/s          vs FLOPs / measured fp32 MatMul GFLOP/s
@@ -16,7 +17,8 @@ import { createRuntime } from '../dist/node/index.js';
 const THREADS = Number(process.env.IVL_BENCH_THREADS ?? 2);
 // IVL_BENCH_DTYPE=fp32 (default), fp16, q8 or q4.
 const DTYPE = process.env.IVL_BENCH_DTYPE ?? 'fp32';
-const { model: modelDir } = await benchModel(DTYPE);
+const PRESET = process.env.IVL_BENCH_PRESET ?? 'internvl2_5-1b';
+const { model: modelDir } = await benchModel(DTYPE, { preset: PRESET });
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 // Bounds measured here, back to back with the figures (the machine's bandwidth drifts ±25 %).
@@ -69,7 +71,9 @@ const gflops = await matmulGflops(backend);
 const bandwidth = await memoryBandwidth(THREADS);
 const manifest = JSON.parse(readFileSync(join(modelDir, 'ivl.json'), 'utf8'));
 const m = manifest.dims;
-console.log(`weights: ${DTYPE}`);
+const config = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8'));
+const intermediate = (config.llm_config ?? config.text_config).intermediate_size;
+console.log(`model: ${PRESET} shape (${manifest.family} LLM), weights: ${DTYPE}`);
 console.log(
   `machine: fp32 MatMul ${gflops.toFixed(1)} GFLOP/s (${THREADS} threads), memory ${(bandwidth / 1e9).toFixed(1)} GB/s (${THREADS} threads)`,
 );
@@ -117,7 +121,7 @@ const llmParams =
   m.layers *
   (m.llmHidden * (m.heads + 2 * m.kvHeads) * m.headDim +
     m.heads * m.headDim * m.llmHidden +
-    3 * m.llmHidden * 4864);
+    3 * m.llmHidden * intermediate);
 const prefillFlops = 2 * prefillTokens * (llmParams + (m.llmHidden * m.vocabSize) / prefillTokens);
 const prefillBound = prefillFlops / (gflops * 1e9);
 console.log(

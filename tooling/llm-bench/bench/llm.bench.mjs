@@ -1,5 +1,6 @@
 // pnpm --filter @ivl/llm-bench bench: ivl's LLM stage against llama.cpp on this machine, in one run.
-// The InternVL2.5-1B LLM shape (Qwen2.5-0.5B: 24 layers, 896 wide, 14/2 heads) with the same
+// The InternVL2.5-1B LLM shape (Qwen2.5-0.5B: 24 layers, 896 wide, 14/2 heads; or InternVL3.5-1B's
+// Qwen3-0.6B with IVL_BENCH_PRESET=internvl3_5-1b) with the same
 // synthetic weights in both: our converter's ONNX (fp32, q8, q4) and a GGUF our writer makes from
 // the same checkpoint (F32, Q8_0, Q4_0; the output head at 8 bits in q4 for both). Each runtime
 // runs in its own process, 2 threads, on the same token ids, twice, alternating which goes first
@@ -26,15 +27,10 @@ const ROUNDS = Number(process.env.IVL_BENCH_ROUNDS ?? 2);
 const here = fileURLToPath(new URL('.', import.meta.url));
 const peer = join(here, '../peer');
 
-// The same checkpoint and ONNX directories as the runtime bench (made once, reused by both).
-const checkpoint = join(tmpdir(), 'ivl-bench-internvl2_5-1b-hf');
-if (!existsSync(join(checkpoint, 'config.json'))) {
-  console.log('making the synthetic InternVL2.5-1B checkpoint (once)…');
-  await writeSyntheticCheckpoint(checkpoint, 'internvl2_5-1b', {
-    seed: 1,
-    tokenizer: internvlQwen2Tokenizer(),
-  });
-}
+// The same checkpoint and ONNX directories as the runtime bench (made once, reused by both);
+// IVL_BENCH_PRESET=internvl3_5-1b for InternVL3.5-1B's Qwen3 (llama.cpp's `qwen3`).
+const PRESET = process.env.IVL_BENCH_PRESET ?? 'internvl2_5-1b';
+const { checkpoint } = await benchModel(DTYPES[0], { preset: PRESET });
 if (!existsSync(join(peer, 'node_modules/node-llama-cpp'))) {
   console.log('installing the peer, node-llama-cpp 3.21.1, from its lockfile (once)…');
   // Its postinstall would build llama.cpp from source when no prebuilt binary fits; the prebuilt
@@ -67,12 +63,12 @@ const f = (value, digits = 1) => value.toFixed(digits);
 
 const rows = [];
 for (const dtype of DTYPES) {
-  const { model: modelDir } = await benchModel(dtype);
-  const ggufName = `ivl-bench-gguf-internvl2_5-1b-${dtype}-${writerHash}.gguf`;
+  const { model: modelDir } = await benchModel(dtype, { preset: PRESET });
+  const ggufName = `ivl-bench-gguf-${PRESET}-${dtype}-${writerHash}.gguf`;
   const gguf = join(tmpdir(), ggufName);
   // Bounded: the files of an older writer or checkpoint go (each is up to 2.5 GB).
   for (const name of readdirSync(tmpdir())) {
-    if (name.startsWith(`ivl-bench-gguf-internvl2_5-1b-${dtype}-`) && name !== ggufName)
+    if (name.startsWith(`ivl-bench-gguf-${PRESET}-${dtype}-`) && name !== ggufName)
       rmSync(join(tmpdir(), name));
   }
   if (!existsSync(gguf)) {

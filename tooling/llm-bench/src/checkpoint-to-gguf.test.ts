@@ -69,4 +69,24 @@ describe('writeLlmGguf', () => {
     expect((parsed.metadata as unknown as Record<string, unknown>)['general.file_type']).toBe(0);
     expect(parsed.tensorInfos.every((info) => info.dtype === GGML_TYPE.F32)).toBe(true);
   });
+
+  it('should write a Qwen3 LLM (InternVL3.5) as a qwen3 GGUF: q/k norms, head size, no biases, a tied head', async () => {
+    const { checkpoint } = await tinyModel('tiny-qwen3');
+    const path = join(root, 'tiny-qwen3-q4.gguf');
+    await writeLlmGguf(checkpoint, path, 'q4');
+    const parsed = await gguf(path, { allowLocalFile: true });
+    const metadata = parsed.metadata as unknown as Record<string, unknown>;
+    const spec = (await openCheckpoint(checkpoint)).spec.llm;
+    expect(metadata['general.architecture']).toBe('qwen3');
+    expect(metadata['qwen3.attention.key_length']).toBe(32);
+    expect(metadata['qwen3.embedding_length']).toBe(64);
+    // 1 embedding (the tied head, at 8 bits) + 11 per layer + output norm; no biases, no output.weight.
+    expect(parsed.tensorInfos.length).toBe(2 + 11 * spec.layers);
+    const byName = new Map(parsed.tensorInfos.map((info) => [info.name, info]));
+    expect(byName.has('output.weight')).toBe(false);
+    expect(byName.has('blk.0.attn_q.bias')).toBe(false);
+    expect(byName.get('blk.0.attn_q_norm.weight')!.shape.map(Number)).toEqual([32]);
+    expect(byName.get('token_embd.weight')!.dtype).toBe(GGML_TYPE.Q8_0);
+    expect(byName.get('blk.0.attn_q.weight')!.dtype).toBe(GGML_TYPE.Q4_0);
+  });
 });

@@ -35,11 +35,12 @@ async function vocabulary(directory: string, vocabSize: number) {
 }
 
 /**
- * Writes the language model of an InternVL checkpoint with a Qwen2 backbone as a llama.cpp
- * `qwen2` GGUF: the same weights our converter reads, so both runtimes run one model. Matrices
- * in `dtype`; the output head at 8 bits for q4 (as our q4 keeps it); norms and biases F32.
+ * Writes the language model of an InternVL checkpoint with a Qwen2 or Qwen3 backbone as a
+ * llama.cpp `qwen2` / `qwen3` GGUF: the same weights our converter reads, so both runtimes run one
+ * model. Matrices in `dtype`; the output head at 8 bits for q4 (as our q4 keeps it; a tied head is
+ * the embedding table, so that goes at 8 bits then); norms and biases F32.
  *
- * @throws {RangeError} for an InternLM2 backbone (llama.cpp's `internlm2` layout is not written)
+ * @throws {RangeError} for an InternLM backbone (llama.cpp's `internlm2` / `llama` layouts are not written)
  */
 export async function writeLlmGguf(
   checkpointDirectory: string,
@@ -48,22 +49,28 @@ export async function writeLlmGguf(
 ): Promise<void> {
   const checkpoint = await openCheckpoint(checkpointDirectory);
   const { llm } = checkpoint.spec;
-  if (llm.family !== 'qwen2') {
-    throw new RangeError(`Only Qwen2 backbones are written as GGUF; this checkpoint's is ${llm.family}.`);
+  if (llm.family !== 'qwen2' && llm.family !== 'qwen3') {
+    throw new RangeError(
+      `Only Qwen2 and Qwen3 backbones are written as GGUF; this checkpoint's is ${llm.family}.`,
+    );
   }
+  const arch = llm.family;
   const { tokens, types, merges, imEnd, endOfText } = await vocabulary(checkpointDirectory, llm.vocabSize);
   const metadata: Record<string, GgufValue> = {
-    'general.architecture': 'qwen2',
+    'general.architecture': arch,
     'general.name': 'ivl synthetic InternVL LLM',
     'general.file_type': { u32: FILE_TYPE[dtype] },
-    'qwen2.context_length': { u32: llm.maxPositionEmbeddings },
-    'qwen2.embedding_length': { u32: llm.hidden },
-    'qwen2.block_count': { u32: llm.layers },
-    'qwen2.feed_forward_length': { u32: llm.intermediate },
-    'qwen2.attention.head_count': { u32: llm.heads },
-    'qwen2.attention.head_count_kv': { u32: llm.kvHeads },
-    'qwen2.rope.freq_base': { f32: llm.ropeTheta },
-    'qwen2.attention.layer_norm_rms_epsilon': { f32: llm.rmsEps },
+    [`${arch}.context_length`]: { u32: llm.maxPositionEmbeddings },
+    [`${arch}.embedding_length`]: { u32: llm.hidden },
+    [`${arch}.block_count`]: { u32: llm.layers },
+    [`${arch}.feed_forward_length`]: { u32: llm.intermediate },
+    [`${arch}.attention.head_count`]: { u32: llm.heads },
+    [`${arch}.attention.head_count_kv`]: { u32: llm.kvHeads },
+    // Qwen3's head size (128) is not hidden / heads.
+    [`${arch}.attention.key_length`]: { u32: llm.headDim },
+    [`${arch}.attention.value_length`]: { u32: llm.headDim },
+    [`${arch}.rope.freq_base`]: { f32: llm.ropeTheta },
+    [`${arch}.attention.layer_norm_rms_epsilon`]: { f32: llm.rmsEps },
     'tokenizer.ggml.model': 'gpt2',
     'tokenizer.ggml.pre': 'qwen2',
     'tokenizer.ggml.tokens': { strings: tokens },
@@ -88,17 +95,29 @@ export async function writeLlmGguf(
   };
   const matrix = MATRIX_TYPE[dtype];
   const { hidden: D, heads: H, kvHeads: KV, headDim: Dh, intermediate: I, vocabSize: V } = llm;
-  add('token_embd.weight', 'language_model.model.embed_tokens.weight', [V, D], matrix);
+  const head = dtype === 'q4' ? 'Q8_0' : matrix;
+  add(
+    'token_embd.weight',
+    'language_model.model.embed_tokens.weight',
+    [V, D],
+    llm.tiedEmbeddings ? head : matrix,
+  );
   for (let layer = 0; layer < llm.layers; layer++) {
     const p = `language_model.model.layers.${layer}.`;
     const b = `blk.${layer}.`;
     add(`${b}attn_norm.weight`, `${p}input_layernorm.weight`, [D], 'F32');
-    add(`${b}attn_q.weight`, `${p}self_attn.q_proj.weight`, [H * Dh, D], matrix);
-    add(`${b}attn_q.bias`, `${p}self_attn.q_proj.bias`, [H * Dh], 'F32');
-    add(`${b}attn_k.weight`, `${p}self_attn.k_proj.weight`, [KV * Dh, D], matrix);
-    add(`${b}attn_k.bias`, `${p}self_attn.k_proj.bias`, [KV * Dh], 'F32');
-    add(`${b}attn_v.weight`, `${p}self_attn.v_proj.weight`, [KV * Dh, D], matrix);
-    add(`${b}attn_v.bias`, `${p}self_attn.v_proj.bias`, [KV * Dh], 'F32');
+    for (const [x, rows] of [
+      ['q', H * Dh],
+      ['k', KV * Dh],
+      ['v', KV * Dh],
+    ] as const) {
+      add(`${b}attn_${x}.weight`, `${p}self_attn.${x}_proj.weight`, [rows, D], matrix);
+      if (llm.attentionBias) add(`${b}attn_${x}.bias`, `${p}self_attn.${x}_proj.bias`, [rows], 'F32');
+    }
+    if (llm.qkNorm) {
+      add(`${b}attn_q_norm.weight`, `${p}self_attn.q_norm.weight`, [Dh], 'F32');
+      add(`${b}attn_k_norm.weight`, `${p}self_attn.k_norm.weight`, [Dh], 'F32');
+    }
     add(`${b}attn_output.weight`, `${p}self_attn.o_proj.weight`, [D, H * Dh], matrix);
     add(`${b}ffn_norm.weight`, `${p}post_attention_layernorm.weight`, [D], 'F32');
     add(`${b}ffn_gate.weight`, `${p}mlp.gate_proj.weight`, [I, D], matrix);
@@ -106,6 +125,7 @@ export async function writeLlmGguf(
     add(`${b}ffn_down.weight`, `${p}mlp.down_proj.weight`, [D, I], matrix);
   }
   add('output_norm.weight', 'language_model.model.norm.weight', [D], 'F32');
-  add('output.weight', 'language_model.lm_head.weight', [V, D], dtype === 'q4' ? 'Q8_0' : matrix);
+  // A tied head is token_embd itself (llama.cpp reads it when output.weight is absent).
+  if (!llm.tiedEmbeddings) add('output.weight', 'language_model.lm_head.weight', [V, D], head);
   await writeGguf(path, metadata, tensors);
 }
