@@ -9,7 +9,12 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseInternVLConfig } from './checkpoint/internvl-config.js';
 import { convertCheckpoint } from './convert-checkpoint.js';
-import { SYNTHETIC_PRESETS, type SyntheticPresetName, syntheticConfig } from './synthetic/presets.js';
+import {
+  SYNTHETIC_PRESETS,
+  type SyntheticPresetName,
+  syntheticConfig,
+  syntheticHfConfig,
+} from './synthetic/presets.js';
 import { writeSyntheticCheckpoint } from './synthetic/write-synthetic-checkpoint.js';
 import type { Runtime } from './test-support/ort-runner.js';
 import { decoderParity, visionParity } from './test-support/parity.js';
@@ -144,6 +149,16 @@ describe('parseInternVLConfig on later generations', () => {
     const base = config('tiny-qwen3');
     const llm = { ...(base.llm_config as object), architectures: [architecture] };
     expect(() => parseInternVLConfig({ ...base, llm_config: llm })).toThrow(message);
+  });
+
+  it('should refuse a vision feature layer other than the last, in either layout', () => {
+    const base = config('tiny-qwen3');
+    expect(() => parseInternVLConfig({ ...base, select_layer: -2 })).toThrow(/select_layer is -2/);
+    const hf = syntheticHfConfig(SYNTHETIC_PRESETS['tiny-qwen3'], 151671);
+    expect(parseInternVLConfig(hf).layout).toBe('hf');
+    expect(() => parseInternVLConfig({ ...hf, vision_feature_layer: 4 })).toThrow(
+      /vision_feature_layer is 4/,
+    );
   });
 
   it('should refuse RoPE scaling it does not implement', () => {

@@ -10,7 +10,7 @@ export type { SafetensorsEntry, SafetensorsFile } from './safetensors/safetensor
 export { openSafetensors, readTensorAsFloat32 } from './safetensors/safetensors-file.js';
 export { writeSafetensors } from './safetensors/write-safetensors.js';
 export type { SyntheticPreset, SyntheticPresetName } from './synthetic/presets.js';
-export { SYNTHETIC_PRESETS, syntheticConfig } from './synthetic/presets.js';
+export { SYNTHETIC_PRESETS, syntheticConfig, syntheticHfConfig } from './synthetic/presets.js';
 export type { SyntheticCheckpointOptions } from './synthetic/write-synthetic-checkpoint.js';
 export { writeSyntheticCheckpoint } from './synthetic/write-synthetic-checkpoint.js';
 export { buildTokenizerJson } from './tokenizer/build-tokenizer-json.js';

@@ -141,6 +141,19 @@ export function parseInternVLConfig(config: Json, path = 'config.json'): ModelSp
       message: `${path}: rope_scaling ${JSON.stringify(scaling)} is not supported (only none or "dynamic", which InternLM uses).`,
     });
   }
+  const featureLayer = hf ? config.vision_feature_layer : config.select_layer;
+  if (featureLayer !== undefined && featureLayer !== -1) {
+    throw new CheckpointError({
+      path,
+      message: `${path}: ${hf ? 'vision_feature_layer' : 'select_layer'} is ${JSON.stringify(featureLayer)}; the converter takes the vision encoder's last layer (-1), as every released InternVL 2.5/3/3.5 does.`,
+    });
+  }
+  if (hf && (config.vision_feature_select_strategy ?? 'default') !== 'default') {
+    throw new CheckpointError({
+      path,
+      message: `${path}: vision_feature_select_strategy ${JSON.stringify(config.vision_feature_select_strategy)} is not supported (InternVL drops the class token: "default").`,
+    });
+  }
   if (hf && vision.use_mean_pooling === false) {
     throw new CheckpointError({
       path,
