@@ -9,10 +9,19 @@ export interface IvlProviderOptions {
   readonly videoFrames?: number;
   /** Sample this many answers from one prefill and majority-vote them (test-time scaling). */
   readonly votes?: number;
-  /** `cot` appends the paper's chain-of-thought prompt. */
-  readonly reasoning?: 'cot';
+  /**
+   * `cot` appends the paper's chain-of-thought prompt; `think` is InternVL3.5's thinking mode (also
+   * chosen by the AI SDK's `reasoning` effort, any level but `none`), whose think section comes back
+   * as reasoning parts.
+   */
+  readonly reasoning?: 'cot' | 'think';
   /** HF repetition penalty (> 0, 1 = off). */
   readonly repetitionPenalty?: number;
+  /**
+   * ivl's other constraints (`{ type: 'regex', pattern }`, `{ type: 'choice', choices }`,
+   * `{ type: 'grammar', ebnf }`), for what the AI SDK's JSON `responseFormat` does not say.
+   */
+  readonly responseFormat?: ChatOptions['responseFormat'];
 }
 
 function ivlOptions(options: LanguageModelV4CallOptions): IvlProviderOptions {
@@ -60,10 +69,16 @@ export function chatOptionsOf(options: LanguageModelV4CallOptions): {
           }
         : { type: 'json_object' as const },
     }),
+    ...(own.responseFormat && { responseFormat: own.responseFormat }),
     ...(own.maxTiles !== undefined && { maxTiles: own.maxTiles }),
     ...(own.videoFrames !== undefined && { videoFrames: own.videoFrames }),
     ...(own.votes !== undefined && { votes: own.votes }),
-    ...(own.reasoning && { reasoning: own.reasoning }),
+    ...(own.reasoning
+      ? { reasoning: own.reasoning }
+      : // The model either thinks or not: every effort level turns thinking mode on.
+        options.reasoning !== undefined &&
+        options.reasoning !== 'none' &&
+        options.reasoning !== 'provider-default' && { reasoning: 'think' as const }),
     ...(own.repetitionPenalty !== undefined && { repetitionPenalty: own.repetitionPenalty }),
     ...(options.abortSignal && { signal: options.abortSignal }),
   };

@@ -93,7 +93,10 @@ export class IvlLanguageModel implements LanguageModelV4 {
     const runtime = await this.#runtime();
     const result = await runtime.chat(messages, chat).result();
     return {
-      content: [{ type: 'text', text: result.text }],
+      content: [
+        ...(result.reasoning !== undefined ? [{ type: 'reasoning' as const, text: result.reasoning }] : []),
+        { type: 'text', text: result.text },
+      ],
       finishReason: finishReason(result.finishReason),
       usage: usageOf(result),
       providerMetadata: metadataOf(result),
@@ -109,6 +112,8 @@ export class IvlLanguageModel implements LanguageModelV4 {
     const votes = (chat.votes ?? 1) > 1;
     const modelId = this.modelId;
     let started = false;
+    // Thinking mode: the think section streams as one reasoning part before the text.
+    let reasoning: 'none' | 'open' | 'closed' = 'none';
     const stream = new ReadableStream<LanguageModelV4StreamPart>({
       start(controller) {
         controller.enqueue({ type: 'stream-start', warnings });
@@ -124,14 +129,28 @@ export class IvlLanguageModel implements LanguageModelV4 {
               return;
             }
             const event = next.value;
+            if (event.type === 'token-delta' && event.reasoning && !votes) {
+              if (reasoning === 'none') controller.enqueue({ type: 'reasoning-start', id: 'reasoning-0' });
+              reasoning = 'open';
+              controller.enqueue({ type: 'reasoning-delta', id: 'reasoning-0', delta: event.text });
+              return;
+            }
             if (event.type === 'token-delta' && !votes) {
+              if (reasoning === 'open') controller.enqueue({ type: 'reasoning-end', id: 'reasoning-0' });
+              if (reasoning === 'open') reasoning = 'closed';
               if (!started) controller.enqueue({ type: 'text-start', id: '0' });
               started = true;
               controller.enqueue({ type: 'text-delta', id: '0', delta: event.text });
               return;
             }
             if (event.type === 'done') {
+              if (reasoning === 'open') controller.enqueue({ type: 'reasoning-end', id: 'reasoning-0' });
               // With votes the answer is known only once the vote is done: one delta, the winner.
+              if (votes && event.reasoning !== undefined) {
+                controller.enqueue({ type: 'reasoning-start', id: 'reasoning-0' });
+                controller.enqueue({ type: 'reasoning-delta', id: 'reasoning-0', delta: event.reasoning });
+                controller.enqueue({ type: 'reasoning-end', id: 'reasoning-0' });
+              }
               if (votes || !started) {
                 controller.enqueue({ type: 'text-start', id: '0' });
                 if (event.text) controller.enqueue({ type: 'text-delta', id: '0', delta: event.text });

@@ -163,3 +163,49 @@ describe('@ivl/ai-sdk-provider with the ai package', () => {
     ).rejects.toThrow(/InternVL reads images .* application\/pdf/);
   });
 });
+
+describe('@ivl/ai-sdk-provider in thinking mode (InternVL3.5 layout)', () => {
+  let thinking: Runtime;
+  beforeAll(async () => {
+    const { model } = await tinyModel('tiny-qwen3');
+    thinking = await createRuntime({ model, backend: createNodeBackend() });
+  }, 300_000);
+  afterAll(() => thinking?.dispose());
+  // The random tiny model never thinks by itself: a regex makes it write a think section.
+  const providerOptions = {
+    ivl: { responseFormat: { type: 'regex' as const, pattern: '<think>[a-z]{3,12}</think>[a-z]{2,8}' } },
+  };
+
+  it('should give the think section as reasoning apart from the text, for any reasoning effort', async () => {
+    const ivl = createIvl({ runtime: thinking });
+    const result = await generateText({
+      model: ivl(),
+      prompt: 'How many legs has a cat?',
+      reasoning: 'high',
+      temperature: 0,
+      maxOutputTokens: 40,
+      providerOptions,
+    });
+    expect(result.reasoningText).toMatch(/^[a-z]{3,12}$/);
+    expect(result.text).toMatch(/^[a-z]{2,8}$/);
+  });
+
+  it('should stream the reasoning before the text with streamText, the same as generateText', async () => {
+    const ivl = createIvl({ runtime: thinking });
+    const settings = {
+      model: ivl(),
+      prompt: 'How many legs has a cat?',
+      temperature: 0,
+      maxOutputTokens: 40,
+      providerOptions: { ivl: { ...providerOptions.ivl, reasoning: 'think' as const } },
+    };
+    const streamed = streamText(settings);
+    const kinds: string[] = [];
+    for await (const part of streamed.fullStream) kinds.push(part.type);
+    const once = await generateText(settings);
+    expect(await streamed.reasoningText).toBe(once.reasoningText);
+    expect(await streamed.text).toBe(once.text);
+    expect(kinds.indexOf('reasoning-end')).toBeLessThan(kinds.indexOf('text-start'));
+    expect(kinds.indexOf('reasoning-start')).toBeGreaterThan(-1);
+  });
+});
