@@ -1,6 +1,6 @@
 // Where a decode step's time goes: onnxruntime's profiler over the decoder of one converted
 // model (the bench's), a 103-token prefill then 32 decode steps; prints the top ops per token.
-//   node bench/profile-decoder.mjs [fp32|q8|q4]
+//   [IVL_BENCH_PRESET=internvl3_5-1b] node bench/profile-decoder.mjs [fp32|q8|q4]
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { benchModel } from '@ivl/test-models';
 
 const dtype = process.argv[2] ?? 'fp32';
-const { model: modelDir } = await benchModel(dtype);
+// IVL_BENCH_PRESET=internvl3_5-1b profiles InternVL3.5-1B's Qwen3 instead.
+const { model: modelDir } = await benchModel(dtype, {
+  preset: process.env.IVL_BENCH_PRESET ?? 'internvl2_5-1b',
+});
 const require = createRequire(import.meta.resolve('@ivl/backend-node'));
 const ort = require('onnxruntime-node');
 const manifest = JSON.parse(readFileSync(join(modelDir, 'ivl.json'), 'utf8'));
