@@ -153,6 +153,8 @@ describe('the ivl process', () => {
     await expect(fetch(`${address}/health`)).rejects.toThrow();
   }, 60_000);
 
+  // Two CLI processes, each compiling the grammar over the 151k-token vocabulary (~5 s alone):
+  // the bound is a hang guard for a CI machine running every package's tests at once (it took 60 s there).
   it('should follow --json-schema and draw the grounded boxes with --draw', async () => {
     const schema = join(workDir, 'pet.json');
     writeFileSync(
@@ -198,7 +200,7 @@ describe('the ivl process', () => {
     expect(drawn.code).toBe(0);
     expect(drawn.stderr).toMatch(/\[drew \d+ grounded box\(es\) on .*sample\.jpg into .*boxes\.png\]/);
     expect(existsSync(picture)).toBe(true);
-  }, 60_000);
+  }, 180_000);
 
   it.skipIf(process.env.IVL_GPU)(
     'should fall back from CUDA to the CPU without a native error line',

@@ -79,9 +79,8 @@ export interface ModelManifest {
   /**
    * How the decoder reads its past keys and values. `capacity`: the past inputs may be longer
    * than the cache (a buffer with room to grow; `attention_mask` says how many rows are valid),
-   * and each present output has the past's shape, so a caller can pass one buffer as both and have
-   * the new rows written in place. Absent (models converted before): past inputs are exactly the
-   * cache, and each present is a new, longer tensor.
+   * and the new rows come out as `new_key_values.*` for the caller to append. Absent (models
+   * converted before): past inputs are exactly the cache, and each present is a new, longer tensor.
    */
   readonly decoderPast?: 'capacity';
   /** The files of each part per dtype. */
