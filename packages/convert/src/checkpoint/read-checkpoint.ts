@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError } from '@ivl/core';
+import { concatFloat32 } from '../onnx/concat-float32.js';
 import {
   openSafetensors,
   readTensorAsFloat32,
@@ -146,15 +147,7 @@ export async function openCheckpoint(directory: string): Promise<Checkpoint> {
           tensor: name,
           message: `${weightsPath}: no tensor ${name}.`,
         });
-      const values = await Promise.all(parts.map((part) => readTensorAsFloat32(entries.get(part)!)));
-      if (values.length === 1) return values[0]!;
-      const out = new Float32Array(values.reduce((n, part) => n + part.length, 0));
-      let offset = 0;
-      for (const part of values) {
-        out.set(part, offset);
-        offset += part.length;
-      }
-      return out;
+      return concatFloat32(await Promise.all(parts.map((part) => readTensorAsFloat32(entries.get(part)!))));
     },
   };
 }

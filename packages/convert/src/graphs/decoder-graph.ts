@@ -1,6 +1,7 @@
 import { CheckpointError } from '@ivl/core';
 import type { ModelSpec } from '../checkpoint/internvl-config.js';
 import { type LlmLayerNames, llmTensorNames } from '../checkpoint/tensor-names.js';
+import { concatFloat32 } from '../onnx/concat-float32.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import { rmsNorm, skipRmsNorm } from './layers.js';
 import { splitWqkv } from './split-wqkv.js';
@@ -30,16 +31,6 @@ async function qkvWeights(spec: ModelSpec, read: Read, names: LlmLayerNames) {
     : undefined;
   return { ...weights, bias };
 }
-
-const concat = (parts: readonly Float32Array[]) => {
-  const out = new Float32Array(parts.reduce((n, part) => n + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-};
 
 /**
  * The merged decoder (transformers.js / onnx-community naming):
@@ -132,14 +123,14 @@ export async function buildDecoderGraph(
     const projected = g.linear(
       x,
       `${prefix}.qkv_proj.weight`,
-      concat([qkv.q, qkv.k, qkv.v]),
+      concatFloat32([qkv.q, qkv.k, qkv.v]),
       (H + 2 * KV) * Dh,
       D,
     );
     const packed = qkv.bias
       ? g.op('Add', [
           projected,
-          g.weight(`${prefix}.qkv_proj.bias`, concat([qkv.bias.q, qkv.bias.k, qkv.bias.v]), [
+          g.weight(`${prefix}.qkv_proj.bias`, concatFloat32([qkv.bias.q, qkv.bias.k, qkv.bias.v]), [
             (H + 2 * KV) * Dh,
           ]),
         ])
@@ -198,7 +189,7 @@ export async function buildDecoderGraph(
     const gateUp = g.linear(
       m,
       `model.layers.${layer}.mlp.gate_up_proj.weight`,
-      concat([await read(n.gate), await read(n.up)]),
+      concatFloat32([await read(n.gate), await read(n.up)]),
       2 * I,
       D,
     );
