@@ -7,7 +7,7 @@ import {
   type Tensor,
 } from '@ivl/core';
 import type { RgbImage } from './rgb-image.js';
-import { loadWasmKernels, reserveWasmMemory, type WasmKernels } from './wasm/load-kernels.js';
+import { loadWasmKernels, WasmArena, type WasmKernels } from './wasm/load-kernels.js';
 
 /** ImageNet mean used by InternVL 2.5 (`IMAGENET_MEAN` in the official constants). */
 export const IMAGENET_MEAN: readonly [number, number, number] = [0.485, 0.456, 0.406];
@@ -40,9 +40,11 @@ function writePlanes(
   plane: number,
   base: number,
   values: Float32Array,
-  tables: Float32Array[],
+  tables: Float32Array,
 ): void {
-  const [red, green, blue] = tables as [Float32Array, Float32Array, Float32Array];
+  const red = tables.subarray(0, 256);
+  const green = tables.subarray(256, 512);
+  const blue = tables.subarray(512, 768);
   const g0 = base + plane;
   const b0 = g0 + plane;
   for (let p = 0, source = 0; p < plane; p++, source += 3) {
@@ -52,20 +54,54 @@ function writePlanes(
   }
 }
 
+/** @internal The lookup tables of both paths: channel c's value for byte v at `c · 256 + v`. */
+export function normalizeTables(mean: readonly number[], std: readonly number[]): Float32Array {
+  const tables = new Float32Array(768);
+  for (let c = 0; c < 3; c++) tables.set(channelTable(mean[c]!, std[c]!), c * 256);
+  return tables;
+}
+
 function writePlanesWithWasm(
   kernels: WasmKernels,
   data: Uint8Array,
-  plane: number,
+  width: number,
+  height: number,
   base: number,
   values: Float32Array,
-  mean: readonly number[],
-  std: readonly number[],
+  tables: Float32Array,
 ): void {
-  const target = (data.length + 31) & ~15;
-  const heap = reserveWasmMemory(kernels, target + plane * 12);
-  new Uint8Array(heap, 0, data.length).set(data);
-  kernels.normalize(0, plane, target, mean[0]!, mean[1]!, mean[2]!, std[0]!, std[1]!, std[2]!);
-  values.set(new Float32Array(heap, target, plane * 3), base);
+  const arena = new WasmArena(kernels);
+  const source = arena.take(data.length);
+  const tableOffset = arena.take(tables.byteLength);
+  const target = arena.take(width * height * 12);
+  const heap = arena.reserve();
+  new Uint8Array(heap, source, data.length).set(data);
+  new Float32Array(heap, tableOffset, tables.length).set(tables);
+  kernels.normalize(source, width * 3, width, height, tableOffset, target);
+  values.set(new Float32Array(heap, target, width * height * 3), base);
+}
+
+/** @internal Checks the options of {@link toPixelValues} and fills in the defaults. */
+export function pixelValueSettings(options: PixelValueOptions): {
+  mean: readonly number[];
+  std: readonly number[];
+  dtype: 'float32' | 'float16';
+} {
+  const { mean = IMAGENET_MEAN, std = IMAGENET_STD, dtype = 'float32' } = options;
+  checkChannels('mean', mean, false);
+  checkChannels('std', std, true);
+  return { mean, std, dtype };
+}
+
+/** @internal `pixel_values` of the given dims from float32 values, in the requested dtype. */
+export function pixelValuesTensor(
+  values: Float32Array,
+  dims: readonly number[],
+  dtype: 'float32' | 'float16',
+): Tensor<'float32'> | Tensor<'float16'> {
+  return dtype === 'float16'
+    ? createTensor('float16', dims, float32ArrayToFloat16(values))
+    : createTensor('float32', dims, values);
 }
 
 function checkChannels(argument: string, values: readonly number[], positive: boolean): void {
@@ -96,9 +132,7 @@ export function toPixelValuesWith(
   options: PixelValueOptions,
   implementation: 'auto' | 'wasm' | 'js',
 ): Tensor<'float32'> | Tensor<'float16'> {
-  const { mean = IMAGENET_MEAN, std = IMAGENET_STD, dtype = 'float32' } = options;
-  checkChannels('mean', mean, false);
-  checkChannels('std', std, true);
+  const { mean, std, dtype } = pixelValueSettings(options);
   if (tiles.length === 0) {
     throw new InvalidArgumentError({ argument: 'tiles', message: 'At least one tile is needed, got none.' });
   }
@@ -110,7 +144,7 @@ export function toPixelValuesWith(
       dependency: 'WebAssembly SIMD',
       message: "WebAssembly SIMD is not available here; use implementation 'js' (or 'auto').",
     });
-  const tables = kernels ? [] : [0, 1, 2].map((c) => channelTable(mean[c]!, std[c]!));
+  const tables = normalizeTables(mean, std);
   const values = new Float32Array(tiles.length * 3 * plane);
   tiles.forEach((tile, index) => {
     if (tile.width !== width || tile.height !== height) {
@@ -120,11 +154,8 @@ export function toPixelValuesWith(
         actualDims: [tile.height, tile.width],
       });
     }
-    if (kernels) writePlanesWithWasm(kernels, tile.data, plane, index * 3 * plane, values, mean, std);
+    if (kernels) writePlanesWithWasm(kernels, tile.data, width, height, index * 3 * plane, values, tables);
     else writePlanes(tile.data, plane, index * 3 * plane, values, tables);
   });
-  const dims = [tiles.length, 3, height, width];
-  return dtype === 'float16'
-    ? createTensor('float16', dims, float32ArrayToFloat16(values))
-    : createTensor('float32', dims, values);
+  return pixelValuesTensor(values, [tiles.length, 3, height, width], dtype);
 }

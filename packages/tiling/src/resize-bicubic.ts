@@ -1,6 +1,6 @@
 import { DependencyMissingError } from '@ivl/core';
 import { assertImageSize, type RgbImage } from './rgb-image.js';
-import { loadWasmKernels, reserveWasmMemory, type WasmKernels } from './wasm/load-kernels.js';
+import { loadWasmKernels, WasmArena, type WasmKernels } from './wasm/load-kernels.js';
 
 // Pillow keeps 22 fractional bits in its 8-bit resampling coefficients (32 - 8 - 2).
 const PRECISION_BITS = 22;
@@ -22,8 +22,8 @@ export interface ResampleFilter {
   readonly kernel: (x: number) => number;
 }
 
-/** Pillow's bicubic kernel, a = -0.5. */
-const BICUBIC: ResampleFilter = {
+/** @internal Pillow's bicubic kernel, a = -0.5. */
+export const BICUBIC: ResampleFilter = {
   support: 2,
   kernel(x) {
     const a = -0.5;
@@ -148,58 +148,105 @@ function resampleVertical(
   return out;
 }
 
-// The wasm kernels read and write whole vectors past the end of each buffer.
-const SLACK_BYTES = 16;
-const align16 = (n: number) => (n + 15) & ~15;
+/**
+ * The horizontal weights as the wasm kernel takes them: per output pixel, for each pair of taps,
+ * i16 lanes `[h0 h1 h0 h1 h0 h1 0 0]` then `[l0 l1 l0 l1 l0 l1 0 0]` with w = h·2^8 + l (an odd
+ * last tap paired with 0), so one `i32x4.dot_i16x8_s` sums two taps of R, G and B.
+ */
+function pairWeights({ bounds, weights, taps }: Coefficients): { data: Int16Array; stride: number } {
+  const pairs = (taps + 1) >> 1;
+  const outSize = bounds.length / 2;
+  const data = new Int16Array(outSize * pairs * 16);
+  for (let xx = 0; xx < outSize; xx++) {
+    const count = bounds[xx * 2 + 1]!;
+    for (let t = 0; t < count; t++) {
+      const w = weights[xx * taps + t]!;
+      const at = (xx * pairs + (t >> 1)) * 16 + (t & 1);
+      for (let channel = 0; channel < 3; channel++) {
+        data[at + channel * 2] = w >> 8;
+        data[at + 8 + channel * 2] = w & 255;
+      }
+    }
+  }
+  return { data, stride: pairs * 32 };
+}
+
+/** @internal An RGB image in the kernels' memory: its first byte's offset and its size. */
+export interface WasmImage {
+  readonly offset: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * @internal Plans a resize of `source` (already placed in the arena, or to be) into the arena.
+ * `run()`, after `arena.reserve()` and once the source's bytes are there, writes `target`.
+ * Several resizes of one source share its copy (the grid image and the thumbnail).
+ */
+export function planWasmResize(
+  arena: WasmArena,
+  source: WasmImage,
+  width: number,
+  height: number,
+  filter: ResampleFilter = BICUBIC,
+): { readonly target: WasmImage; run(): void } {
+  const needHorizontal = width !== source.width;
+  const needVertical = height !== source.height;
+  const vertical = precomputeCoefficients(source.height, height, filter);
+  const horizontal = needHorizontal ? precomputeCoefficients(source.width, width, filter) : undefined;
+  // Only the source rows the vertical kernel reads are resampled horizontally.
+  const firstRow = horizontal ? vertical.bounds[0]! : 0;
+  const rowCount = horizontal
+    ? vertical.bounds[height * 2 - 2]! + vertical.bounds[height * 2 - 1]! - firstRow
+    : source.height;
+  const pairs = horizontal && pairWeights(horizontal);
+  const vBounds = arena.take(vertical.bounds.byteLength);
+  const vWeights = arena.take(vertical.weights.byteLength);
+  const hBounds = arena.take(horizontal?.bounds.byteLength ?? 0);
+  const hPairs = arena.take(pairs?.data.byteLength ?? 0);
+  const middle = horizontal ? arena.take(width * 3 * rowCount) : source.offset;
+  const target = needVertical ? arena.take(width * 3 * height) : middle;
+  return {
+    target: { offset: target, width, height },
+    run() {
+      const { heap, kernels } = arena;
+      if (horizontal) {
+        new Int32Array(heap, hBounds, horizontal.bounds.length).set(horizontal.bounds);
+        new Int16Array(heap, hPairs, pairs!.data.length).set(pairs!.data);
+        kernels.horizontal(
+          source.offset + firstRow * source.width * 3,
+          source.width * 3,
+          rowCount,
+          width,
+          hBounds,
+          hPairs,
+          pairs!.stride,
+          middle,
+        );
+      }
+      if (needVertical) {
+        new Int32Array(heap, vBounds, vertical.bounds.length).set(vertical.bounds);
+        new Int32Array(heap, vWeights, vertical.weights.length).set(vertical.weights);
+        kernels.vertical(middle, width * 3, height, vBounds, vWeights, vertical.taps, firstRow, target);
+      }
+    },
+  };
+}
 
 function resampleWithWasm(
   kernels: WasmKernels,
   image: RgbImage,
   width: number,
   height: number,
-  vertical: Coefficients,
-  horizontal: Coefficients | undefined,
-  needVertical: boolean,
+  filter: ResampleFilter,
 ): Uint8Array {
-  const firstRow = horizontal ? vertical.bounds[0]! : 0;
-  const rowCount = horizontal
-    ? vertical.bounds[height * 2 - 2]! + vertical.bounds[height * 2 - 1]! - firstRow
-    : image.height;
-  let offset = 0;
-  const take = (bytes: number) => {
-    const start = offset;
-    offset = align16(offset + bytes + SLACK_BYTES);
-    return start;
-  };
-  const vBounds = take(vertical.bounds.byteLength);
-  const vWeights = take(vertical.weights.byteLength);
-  const hBounds = take(horizontal?.bounds.byteLength ?? 0);
-  const hWeights = take(horizontal?.weights.byteLength ?? 0);
-  const source = take(image.data.byteLength);
-  const middle = horizontal ? take(width * 3 * rowCount) : source;
-  const target = needVertical ? take(width * 3 * height) : middle;
-  const heap = reserveWasmMemory(kernels, offset);
-  new Int32Array(heap, vBounds, vertical.bounds.length).set(vertical.bounds);
-  new Int32Array(heap, vWeights, vertical.weights.length).set(vertical.weights);
-  new Uint8Array(heap, source, image.data.length).set(image.data);
-  if (horizontal) {
-    new Int32Array(heap, hBounds, horizontal.bounds.length).set(horizontal.bounds);
-    new Int32Array(heap, hWeights, horizontal.weights.length).set(horizontal.weights);
-    kernels.horizontal(
-      source + firstRow * image.width * 3,
-      image.width * 3,
-      rowCount,
-      width,
-      hBounds,
-      hWeights,
-      horizontal.taps,
-      middle,
-    );
-  }
-  if (needVertical) {
-    kernels.vertical(middle, width * 3, height, vBounds, vWeights, vertical.taps, firstRow, target);
-  }
-  return new Uint8Array(heap, target, width * height * 3).slice();
+  const arena = new WasmArena(kernels);
+  const source = { offset: arena.take(image.data.byteLength), width: image.width, height: image.height };
+  const resize = planWasmResize(arena, source, width, height, filter);
+  const heap = arena.reserve();
+  new Uint8Array(heap, source.offset, image.data.length).set(image.data);
+  resize.run();
+  return new Uint8Array(heap, resize.target.offset, width * height * 3).slice();
 }
 
 /** @internal Which kernels run the passes: `auto` picks WebAssembly SIMD where available. */
@@ -240,19 +287,16 @@ export function resizeBicubicWith(
   const needVertical = height !== image.height;
   if (!needHorizontal && !needVertical) return { width, height, data: image.data.slice() };
 
-  const vertical = precomputeCoefficients(image.height, height, filter);
-  const horizontal = needHorizontal ? precomputeCoefficients(image.width, width, filter) : undefined;
   const kernels = implementation === 'js' ? null : loadWasmKernels();
   if (implementation === 'wasm' && !kernels)
     throw new DependencyMissingError({
       dependency: 'WebAssembly SIMD',
       message: "WebAssembly SIMD is not available here; use implementation 'js' (or 'auto').",
     });
-  if (kernels) {
-    const data = resampleWithWasm(kernels, image, width, height, vertical, horizontal, needVertical);
-    return { width, height, data };
-  }
+  if (kernels) return { width, height, data: resampleWithWasm(kernels, image, width, height, filter) };
 
+  const vertical = precomputeCoefficients(image.height, height, filter);
+  const horizontal = needHorizontal ? precomputeCoefficients(image.width, width, filter) : undefined;
   let data = image.data;
   let rowOffset = 0;
   if (horizontal) {

@@ -1,7 +1,10 @@
 import { float16BitsToFloat32, ImageTooLargeError, InvalidArgumentError } from '@ivl/core';
 import { describe, expect, it } from 'vitest';
+import { cropImage } from './crop-image.js';
 import { decodeImage } from './node/decode-image.js';
 import { IMAGENET_MEAN, IMAGENET_STD, toPixelValues, toPixelValuesWith } from './pixel-values.js';
+import { planTiles } from './plan-tiles.js';
+import { resizeBicubicWith } from './resize-bicubic.js';
 import { createRgbImage } from './rgb-image.js';
 import { fixturePath, readGolden, sha256 } from './test-support/fixtures.js';
 import { tileImage } from './tile-image.js';
@@ -65,6 +68,39 @@ describe('tileImage', () => {
     expect(() => createRgbImage(new Uint8Array(47), 4, 4)).toThrow(
       /47 bytes but a 4×4 image with 3 channels needs 48/,
     );
+  });
+
+  it('should compute pixel values in one pass through the WebAssembly memory equal to cutting tiles and normalizing them in TypeScript', () => {
+    // Sizes with odd tap counts, down- and upscaling, a thumbnail and none, custom statistics.
+    const cases = [
+      { width: 1001, height: 333, options: { maxTiles: 12 } },
+      { width: 61, height: 700, options: { maxTiles: 6, mean: [0.5, 0.25, 0.125], std: [0.3, 0.7, 1.1] } },
+      { width: 500, height: 500, options: { maxTiles: 1 } },
+    ];
+    let seed = 11;
+    for (const { width, height, options } of cases) {
+      const data = new Uint8Array(width * height * 3);
+      for (let i = 0; i < data.length; i++) {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        data[i] = (seed >>> 24) ^ (i % 251);
+      }
+      const tiled = tileImage({ width, height, data }, options);
+      const plan = planTiles(width, height, options);
+      const resized = resizeBicubicWith(
+        { width, height, data },
+        plan.resizedWidthPx,
+        plan.resizedHeightPx,
+        'js',
+      );
+      const tiles = plan.tiles.map((rect) => cropImage(resized, rect));
+      if (plan.thumbnail) tiles.push(resizeBicubicWith({ width, height, data }, 448, 448, 'js'));
+      const reference = toPixelValuesWith(tiles, options, 'js');
+      expect(tiled.dims).toEqual(reference.dims);
+      expect(sha256(tiled.pixelValues.data)).toBe(sha256(reference.data));
+      // The tile images are cut when first read, the same each time.
+      expect(tiled.tiles.map((tile) => sha256(tile.data))).toEqual(tiles.map((tile) => sha256(tile.data)));
+      expect(tiled.tiles).toBe(tiled.tiles);
+    }
   });
 
   it('should drop alpha without compositing when wrapping RGBA', () => {

@@ -1,9 +1,16 @@
 import { InvalidArgumentError, type Tensor } from '@ivl/core';
 import { cropImage } from './crop-image.js';
-import { type PixelValueOptions, toPixelValues } from './pixel-values.js';
+import {
+  normalizeTables,
+  type PixelValueOptions,
+  pixelValueSettings,
+  pixelValuesTensor,
+  toPixelValues,
+} from './pixel-values.js';
 import { planTiles, type TileGrid, type TileOptions, type TilePlan } from './plan-tiles.js';
-import { resizeBicubic } from './resize-bicubic.js';
+import { planWasmResize, resizeBicubic } from './resize-bicubic.js';
 import { assertImageSize, DEFAULT_MAX_PIXELS, type RgbImage } from './rgb-image.js';
+import { loadWasmKernels, WasmArena, type WasmKernels } from './wasm/load-kernels.js';
 
 /** Options of {@link tileImage}. */
 export interface TileImageOptions extends TileOptions, PixelValueOptions {
@@ -36,8 +43,60 @@ function checkImage(image: RgbImage, maxPixels: number): void {
 }
 
 /**
+ * The tiles' pixel values straight from the kernels' memory: the source copied there once, the
+ * grid image and the thumbnail resized there, each tile normalized out of the grid image in place
+ * (no crops), and one copy out. On this kind of machine a fresh buffer costs about 1 ms per MB to
+ * touch first, so every intermediate that is not allocated counts.
+ */
+function pixelValuesWithWasm(
+  kernels: WasmKernels,
+  image: RgbImage,
+  plan: TilePlan,
+  options: PixelValueOptions,
+): Tensor<'float32'> | Tensor<'float16'> {
+  const { mean, std, dtype } = pixelValueSettings(options);
+  const size = plan.tileSizePx;
+  const plane = size * size;
+  const arena = new WasmArena(kernels);
+  const source = { offset: arena.take(image.data.length), width: image.width, height: image.height };
+  const grid = planWasmResize(arena, source, plan.resizedWidthPx, plan.resizedHeightPx);
+  const thumbnail = plan.thumbnail ? planWasmResize(arena, source, size, size) : undefined;
+  const tables = normalizeTables(mean, std);
+  const tableOffset = arena.take(tables.byteLength);
+  const values = arena.take(plan.numTiles * 3 * plane * 4);
+  const heap = arena.reserve();
+  new Uint8Array(heap, source.offset, image.data.length).set(image.data);
+  new Float32Array(heap, tableOffset, tables.length).set(tables);
+  grid.run();
+  thumbnail?.run();
+  const rowBytes = grid.target.width * 3;
+  plan.tiles.forEach((rect, index) => {
+    const first = grid.target.offset + rect.y * rowBytes + rect.x * 3;
+    kernels.normalize(first, rowBytes, rect.width, rect.height, tableOffset, values + index * 3 * plane * 4);
+  });
+  if (thumbnail) {
+    const at = values + plan.tiles.length * 3 * plane * 4;
+    kernels.normalize(thumbnail.target.offset, size * 3, size, size, tableOffset, at);
+  }
+  const data = new Float32Array(heap, values, plan.numTiles * 3 * plane).slice();
+  return pixelValuesTensor(data, [plan.numTiles, 3, size, size], dtype);
+}
+
+/** The tiles as images: the grid crops, then the thumbnail. */
+function cutTiles(image: RgbImage, plan: TilePlan): RgbImage[] {
+  const resized = resizeBicubic(image, plan.resizedWidthPx, plan.resizedHeightPx);
+  const tiles = plan.tiles.map((rect) => cropImage(resized, rect));
+  // The thumbnail is resized from the original image, not from the grid-resized one.
+  if (plan.thumbnail) tiles.push(resizeBicubic(image, plan.tileSizePx, plan.tileSizePx));
+  return tiles;
+}
+
+/**
  * Cuts an image into InternVL tiles and computes `pixel_values`, exactly as the official
  * `load_image` (dynamic_preprocess + ToTensor + Normalize) does with Pillow.
+ *
+ * `tiles` are cut when first read (the model needs only `pixelValues`; with WebAssembly SIMD those
+ * are computed without making the tile images).
  *
  * @example
  * ```ts
@@ -51,10 +110,20 @@ function checkImage(image: RgbImage, maxPixels: number): void {
 export function tileImage(image: RgbImage, options: TileImageOptions = {}): TiledImage {
   checkImage(image, options.maxPixels ?? DEFAULT_MAX_PIXELS);
   const plan = planTiles(image.width, image.height, options);
-  const resized = resizeBicubic(image, plan.resizedWidthPx, plan.resizedHeightPx);
-  const tiles = plan.tiles.map((rect) => cropImage(resized, rect));
-  // The thumbnail is resized from the original image, not from the grid-resized one.
-  if (plan.thumbnail) tiles.push(resizeBicubic(image, plan.tileSizePx, plan.tileSizePx));
-  const pixelValues = toPixelValues(tiles, options);
-  return { plan, grid: plan.grid, tiles, pixelValues, dims: pixelValues.dims, numTiles: tiles.length };
+  const kernels = loadWasmKernels();
+  let tiles: RgbImage[] | undefined = kernels ? undefined : cutTiles(image, plan);
+  const pixelValues = kernels
+    ? pixelValuesWithWasm(kernels, image, plan, options)
+    : toPixelValues(tiles!, options);
+  return {
+    plan,
+    grid: plan.grid,
+    get tiles() {
+      tiles ??= cutTiles(image, plan);
+      return tiles;
+    },
+    pixelValues,
+    dims: pixelValues.dims,
+    numTiles: plan.numTiles,
+  };
 }

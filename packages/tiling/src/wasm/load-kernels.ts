@@ -9,8 +9,8 @@ export interface WasmKernels {
     rowCount: number,
     outWidth: number,
     bounds: number,
-    weights: number,
-    taps: number,
+    pairs: number,
+    pairStride: number,
     dst: number,
   ): void;
   vertical(
@@ -25,14 +25,11 @@ export interface WasmKernels {
   ): void;
   normalize(
     src: number,
-    pixels: number,
+    srcRowBytes: number,
+    width: number,
+    height: number,
+    tables: number,
     dst: number,
-    mean0: number,
-    mean1: number,
-    mean2: number,
-    std0: number,
-    std1: number,
-    std2: number,
   ): void;
 }
 
@@ -62,12 +59,41 @@ export function loadWasmKernels(): WasmKernels | null {
   return kernels;
 }
 
+// The kernels read and write whole vectors past the end of each buffer.
+const SLACK_BYTES = 16;
+
 /**
- * Bytes of the kernels' memory, grown to at least `bytes`. Views taken earlier are detached by a grow.
+ * The kernels' memory laid out for one job: regions are planned first (`take`), then the memory is
+ * grown once (`reserve`), since growing detaches every view taken before.
  * @internal
  */
-export function reserveWasmMemory(kernels: WasmKernels, bytes: number): ArrayBuffer {
-  const { memory } = kernels;
-  if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
-  return memory.buffer;
+export class WasmArena {
+  private end = 0;
+  private buffer: ArrayBuffer | undefined;
+
+  constructor(readonly kernels: WasmKernels) {}
+
+  /** A 16-byte-aligned region of `bytes`, with the kernels' slack after it. */
+  take(bytes: number): number {
+    if (this.buffer) throw new Error('WasmArena: take() after reserve()');
+    const start = this.end;
+    this.end = (start + bytes + SLACK_BYTES + 15) & ~15;
+    return start;
+  }
+
+  /** Grows the memory to hold every region taken; the memory's buffer, valid until the next job. */
+  reserve(): ArrayBuffer {
+    const { memory } = this.kernels;
+    if (this.end > memory.buffer.byteLength) {
+      memory.grow(Math.ceil((this.end - memory.buffer.byteLength) / 65536));
+    }
+    this.buffer = memory.buffer;
+    return this.buffer;
+  }
+
+  /** The memory's buffer, once reserved. */
+  get heap(): ArrayBuffer {
+    if (!this.buffer) throw new Error('WasmArena: heap before reserve()');
+    return this.buffer;
+  }
 }
