@@ -32,18 +32,29 @@ export type Attribute =
         readonly dims: readonly number[];
         readonly values: readonly number[];
       };
-    };
+    }
+  /** A subgraph (an `If` branch), from {@link GraphBuilder.branch}. */
+  | { readonly g: Branch };
+
+/** A subgraph built by {@link GraphBuilder.branch}. */
+export interface Branch {
+  readonly name: string;
+  readonly node: readonly unknown[];
+  readonly output: readonly unknown[];
+}
 
 /** A dimension: a fixed size or a symbolic name (`batch`, `sequence`). */
 export type Dim = number | string;
 
-function valueInfo(name: string, type: ElementType, dims: readonly Dim[]) {
+function valueInfo(name: string, type: ElementType, dims?: readonly Dim[]) {
   return {
     name,
     type: {
       tensorType: {
         elemType: ONNX_TYPE[type],
-        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+        ...(dims && {
+          shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+        }),
       },
     },
   };
@@ -67,7 +78,8 @@ function tensorProto(name: string, type: ElementType, dims: readonly number[], v
  * (so no ModelProto nears the 2 GiB protobuf limit); small constants are stored inline.
  */
 export class GraphBuilder {
-  private readonly nodes: unknown[] = [];
+  /** Where `node()` adds to: the main graph's nodes, or those of the branch being built. */
+  private nodes: unknown[] = [];
   private readonly initializers: unknown[] = [];
   private readonly inputs: unknown[] = [];
   private readonly outputs: unknown[] = [];
@@ -224,6 +236,23 @@ export class GraphBuilder {
     return this.node(opType, inputs, attributes, { domain })[0]!;
   }
 
+  /**
+   * A subgraph for an `If` node: the nodes `build` adds go to it; constants and weights stay in the
+   * main graph, which the branch reads as outer-scope values. `build` returns the branch's outputs
+   * (each written by a node of the branch) with their element types.
+   */
+  branch(name: string, build: () => readonly (readonly [string, ElementType])[]): Branch {
+    const outer = this.nodes;
+    const inner: unknown[] = [];
+    this.nodes = inner;
+    try {
+      const outputs = build();
+      return { name, node: inner, output: outputs.map(([value, type]) => valueInfo(value, type)) };
+    } finally {
+      this.nodes = outer;
+    }
+  }
+
   /** The encoded ModelProto (opset 17 plus ORT's com.microsoft domain). */
   build(): Uint8Array {
     const model = onnx.ModelProto.create({
@@ -252,6 +281,7 @@ function toAttribute(name: string, value: Attribute) {
   if ('s' in value) return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value.s) };
   if ('ints' in value) return { name, type: AttributeType.INTS, ints: [...value.ints] };
   if ('floats' in value) return { name, type: AttributeType.FLOATS, floats: [...value.floats] };
+  if ('g' in value) return { name, type: AttributeType.GRAPH, g: value.g };
   return {
     name,
     type: AttributeType.TENSOR,
