@@ -88,6 +88,18 @@ describe.each([
       expect(Math.max(...result.logitDiffs)).toBeLessThanOrEqual(TOLERANCE);
       expect(result.generated).toEqual(result.expectedTokens);
     });
+
+    it('should match the reference with the cache in buffers with spare rows, each decode step attending in place', async () => {
+      const result = await decoderParity(runtime, paths.model, paths.checkpoint, prompt, {
+        steps: 8,
+        spareRows: 5,
+      });
+      expect(Math.max(...result.logitDiffs)).toBeLessThanOrEqual(TOLERANCE);
+      expect(result.generated).toEqual(result.expectedTokens);
+      // The prefill ran GroupQueryAttention (presents as long as the buffers); each one-token step
+      // the in-place branch, whose presents are the new row only.
+      expect(result.presentRows).toEqual([prompt.length + 8 + 5, ...Array(8).fill(1)]);
+    });
   });
 
   it('should write the family and the special-token ids the tokenizer gives', () => {

@@ -37,7 +37,7 @@ async function qkvWeights(spec: ModelSpec, read: Read, names: LlmLayerNames) {
  * inputs `inputs_embeds` [B,T,D], `attention_mask` [B,M], `position_ids` [B,T],
  * `past_key_values.{i}.key|value` [B,KV,P,Dh], `num_logits_to_keep` (scalar ≥ 1);
  * outputs `logits` [B,keep,V] for the last `keep` positions, `present.{i}.key|value`
- * [B,KV,max(P, M),Dh], and `new_key_values.{i}.key|value` [B,T,KV·Dh]: the new tokens' rotated
+ * [B,KV,max(P, M),Dh] (exact-length caches), and `new_key_values.{i}.key|value` [B,T,KV·Dh]: the new tokens' rotated
  * keys and values, for callers that keep the cache themselves.
  * Pre-norm Qwen2/Qwen3/InternLM2/InternLM3 blocks with rotate-half RoPE, GQA, SwiGLU (internvl-spec §7.2),
  * Qwen3's per-head q/k RMSNorm, the head size from the config (Qwen3's 128 is not hidden / heads).
@@ -52,7 +52,8 @@ async function qkvWeights(spec: ModelSpec, read: Read, names: LlmLayerNames) {
  * the codes are those of three separate ones), onnxruntime's `GroupQueryAttention` (the causal
  * attention over past + new keys and the present KV in one kernel), `RotaryEmbedding`, the
  * residual add fused into the next RMSNorm (`SkipSimplifiedLayerNormalization`), gate and up as
- * one projection.
+ * one projection. A one-token step over a buffer with spare rows attends in place instead (an
+ * `If` per layer, see {@link inPlaceDecodeAttention}): there the presents are the new rows only.
  */
 export async function buildDecoderGraph(
   g: GraphBuilder,
@@ -184,9 +185,14 @@ export async function buildDecoderGraph(
     const inPlace = g.branch(`in_place_${layer}`, () =>
       inPlaceDecodeAttention(g, decodeInPlace, { queries, newKey, newValue: v, pastKey, pastValue }, spec),
     );
-    const [attention] = g.node('If', [decodeInPlace.condition], { then_branch: { g: inPlace }, else_branch: { g: gqa } }, {
-      outputs: [g.fresh('attention'), `present.${layer}.key`, `present.${layer}.value`],
-    }) as [string];
+    const [attention] = g.node(
+      'If',
+      [decodeInPlace.condition],
+      { then_branch: { g: inPlace }, else_branch: { g: gqa } },
+      {
+        outputs: [g.fresh('attention'), `present.${layer}.key`, `present.${layer}.value`],
+      },
+    ) as [string];
     // The presents' length is the past's in exact mode and 1 when a decode step ran in place (its
     // caller keeps the cache and never reads them), hence a name of its own.
     g.declareOutput(`present.${layer}.key`, 'float32', ['batch', KV, 'present_sequence', Dh]);
@@ -235,7 +241,8 @@ interface InPlaceInputs {
 }
 
 function inPlaceDecodeInputs(g: GraphBuilder, embeds: string, pastKey: string, keys: string): InPlaceInputs {
-  const dim = (value: string, axis: number) => g.op('Gather', [g.op('Shape', [value]), g.scalar(axis, 'int64')]);
+  const dim = (value: string, axis: number) =>
+    g.op('Gather', [g.op('Shape', [value]), g.scalar(axis, 'int64')]);
   const tokens = dim(embeds, 1);
   const pastRows = dim(pastKey, 2);
   const validPast = g.op('Sub', [keys, tokens]);
@@ -271,17 +278,22 @@ function inPlaceDecodeAttention(
   const q = g.op('Reshape', [io.queries, g.int64s([0, KV, G, Dh])]);
   const k = g.op('Reshape', [io.newKey, g.int64s([0, KV, 1, Dh])]);
   const v = g.op('Reshape', [io.newValue, g.int64s([0, KV, 1, Dh])]);
-  const pastScores = g.op(
-    'Add',
-    [g.op('FusedMatMul', [q, io.pastKey], { transB: { i: 1 }, alpha: scale }, 'com.microsoft'), shared.pastMask],
-  );
+  const pastScores = g.op('Add', [
+    g.op('FusedMatMul', [q, io.pastKey], { transB: { i: 1 }, alpha: scale }, 'com.microsoft'),
+    shared.pastMask,
+  ]);
   const newScores = g.op('FusedMatMul', [q, k], { transB: { i: 1 }, alpha: scale }, 'com.microsoft');
   const probabilities = g.op('Softmax', [g.op('Concat', [pastScores, newScores], { axis: { i: -1 } })], {
     axis: { i: -1 },
   });
-  const [pastWeights, newWeights] = g.node('Split', [probabilities, shared.splitSizes], { axis: { i: -1 } }, {
-    outputs: 2,
-  }) as [string, string];
+  const [pastWeights, newWeights] = g.node(
+    'Split',
+    [probabilities, shared.splitSizes],
+    { axis: { i: -1 } },
+    {
+      outputs: 2,
+    },
+  ) as [string, string];
   const attended = g.op('Add', [g.op('MatMul', [pastWeights, io.pastValue]), g.op('Mul', [newWeights, v])]);
   const attention = g.op('Reshape', [attended, g.int64s([0, 1, H * Dh])]);
   return [

@@ -111,13 +111,17 @@ export async function visionParity(
 /**
  * Prefill `prompt`, then `steps` greedy KV-cached steps, on the converted decoder and on the
  * reference; returns the largest logit difference at each step and both token sequences.
+ *
+ * `spareRows`: keep the cache as the runtime does for `decoderPast: 'capacity'`: buffers with that
+ * many rows beyond the cache (zeros), the new rows written in from `new_key_values.*`, the presents
+ * only looked at for their length (`presentRows`: 1 where a decode step ran in place).
  */
 export async function decoderParity(
   runtime: Runtime,
   model: string,
   checkpoint: string,
   prompt: readonly number[],
-  { steps = 16, suffix = '' } = {},
+  { steps = 16, suffix = '', spareRows = 0 } = {},
 ) {
   const reference = loadCheckpointWeights(checkpoint);
   const config = readReferenceConfig(reference.config);
@@ -140,6 +144,14 @@ export async function decoderParity(
     const embedDiffs: number[] = [];
     const generated: number[] = [];
     const expectedTokens: number[] = [];
+    const presentRows: number[] = [];
+    const rows = prompt.length + steps + spareRows;
+    if (spareRows > 0) {
+      past = past.map(() => ({
+        key: new Float32Array(KV * rows * Dh),
+        value: new Float32Array(KV * rows * Dh),
+      }));
+    }
     for (let step = 0; step <= steps; step++) {
       const T = ids.length;
       const { inputs_embeds: embeds } = await embed.run({
@@ -161,15 +173,16 @@ export async function decoderParity(
         },
         num_logits_to_keep: { type: 'int64', dims: [], data: BigInt64Array.from([1n]) },
       };
+      const pastRows = spareRows > 0 ? rows : pastLength;
       past.forEach((entry, i) => {
         feeds[`past_key_values.${i}.key`] = {
           type: 'float32',
-          dims: [1, KV, pastLength, Dh],
+          dims: [1, KV, pastRows, Dh],
           data: entry.key,
         };
         feeds[`past_key_values.${i}.value`] = {
           type: 'float32',
-          dims: [1, KV, pastLength, Dh],
+          dims: [1, KV, pastRows, Dh],
           data: entry.value,
         };
       });
@@ -182,17 +195,33 @@ export async function decoderParity(
       );
       logitDiffs.push(maxAbsDiff(logits.data, expected.subarray((T - 1) * V)));
       logitCosines.push(cosine(logits.data, expected.subarray((T - 1) * V)));
-      past = past.map((_, i) => ({
-        key: outputs[`present.${i}.key`]!.data,
-        value: outputs[`present.${i}.value`]!.data,
-      }));
+      presentRows.push(outputs['present.0.key']!.dims[2]!);
+      if (spareRows > 0) {
+        // [1, T, KV·Dh] new rows into [1, KV, rows, Dh] buffers after the cache.
+        past.forEach((entry, i) => {
+          for (const kind of ['key', 'value'] as const) {
+            const added = outputs[`new_key_values.${i}.${kind}`]!.data;
+            for (let t = 0; t < T; t++)
+              for (let h = 0; h < KV; h++)
+                entry[kind].set(
+                  added.subarray((t * KV + h) * Dh, (t * KV + h + 1) * Dh),
+                  (h * rows + pastLength + t) * Dh,
+                );
+          }
+        });
+      } else {
+        past = past.map((_, i) => ({
+          key: outputs[`present.${i}.key`]!.data,
+          value: outputs[`present.${i}.value`]!.data,
+        }));
+      }
       pastLength += T;
       const next = argmax(logits.data);
       generated.push(next);
       expectedTokens.push(argmax(expected, (T - 1) * V, V));
       ids = [next];
     }
-    return { logitDiffs, logitCosines, embedDiffs, generated, expectedTokens };
+    return { logitDiffs, logitCosines, embedDiffs, generated, expectedTokens, presentRows };
   } finally {
     await embed.release();
     await decoder.release();
