@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertCheckpoint } from './convert-checkpoint.js';
 import { writeSyntheticCheckpoint } from './synthetic/write-synthetic-checkpoint.js';
 import type { Runtime } from './test-support/ort-runner.js';
-import { decoderParity, visionParity } from './test-support/parity.js';
+import { decoderBatch, decoderParity, visionParity } from './test-support/parity.js';
 
 // fp32 ONNX vs the float64 reference forward (DESIGN.md §4).
 const TOLERANCE = 1e-4;
@@ -33,6 +33,12 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const QWEN_PROMPT = [151644, 872, 198, 9707, 1879, 151645, 198, 151644, 77091, 198];
 const INTERNLM2_PROMPT = [1, 92543, 1495, 364, 9843, 92542, 364, 92543];
 
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
+};
+
 describe.each([
   ['tiny-qwen2', 'qwen2'],
   ['tiny-internlm2', 'internlm2'],
@@ -54,6 +60,18 @@ describe.each([
       expect(result.embedDims).toEqual([2, 256, 64]);
       expect(result.visionDiff).toBeLessThanOrEqual(TOLERANCE);
       expect(result.projectorDiff).toBeLessThanOrEqual(TOLERANCE);
+    });
+
+    it('should give each sequence of a batch of two its own logits, with the cache in buffers with spare rows', async () => {
+      // The in-place decode branch is for one sequence; a batch takes GroupQueryAttention.
+      const prompts = [prompt, [...prompt].reverse()];
+      const batch = await decoderBatch(runtime, model, prompts, [prompt[1]!, prompt[2]!], 3);
+      for (const [b, ids] of prompts.entries()) {
+        const alone = await decoderBatch(runtime, model, [ids], [prompt[1 + b]!], 3);
+        for (const step of [0, 1]) {
+          expect(maxAbsDiff(batch[step]![b]!, alone[step]![0]!)).toBeLessThanOrEqual(1e-5);
+        }
+      }
     });
 
     it('should match the reference decoder at prefill and at each of 16 KV-cached greedy steps', async () => {

@@ -95,8 +95,8 @@ function cutTiles(image: RgbImage, plan: TilePlan): RgbImage[] {
  * Cuts an image into InternVL tiles and computes `pixel_values`, exactly as the official
  * `load_image` (dynamic_preprocess + ToTensor + Normalize) does with Pillow.
  *
- * `tiles` are cut when first read (the model needs only `pixelValues`; with WebAssembly SIMD those
- * are computed without making the tile images).
+ * `tiles` are cut when first read, from `image` as it is then (the model needs only `pixelValues`;
+ * with WebAssembly SIMD those are computed without making the tile images).
  *
  * @example
  * ```ts

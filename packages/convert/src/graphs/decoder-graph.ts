@@ -37,8 +37,8 @@ async function qkvWeights(spec: ModelSpec, read: Read, names: LlmLayerNames) {
  * inputs `inputs_embeds` [B,T,D], `attention_mask` [B,M], `position_ids` [B,T],
  * `past_key_values.{i}.key|value` [B,KV,P,Dh], `num_logits_to_keep` (scalar ≥ 1);
  * outputs `logits` [B,keep,V] for the last `keep` positions, `present.{i}.key|value`
- * [B,KV,max(P, M),Dh] (exact-length caches), and `new_key_values.{i}.key|value` [B,T,KV·Dh]: the new tokens' rotated
- * keys and values, for callers that keep the cache themselves.
+ * [B,KV,max(P, M),Dh] (exact-length caches), and `new_key_values.{i}.key|value` [B,T,KV·Dh]:
+ * the new tokens' rotated keys and values, for callers that keep the cache themselves.
  * Pre-norm Qwen2/Qwen3/InternLM2/InternLM3 blocks with rotate-half RoPE, GQA, SwiGLU (internvl-spec §7.2),
  * Qwen3's per-head q/k RMSNorm, the head size from the config (Qwen3's 128 is not hidden / heads).
  *
@@ -240,14 +240,17 @@ interface InPlaceInputs {
   readonly splitSizes: string;
 }
 
+// Only for one sequence (batch 1, as the runtime runs): a padded batch's rows differ in length.
 function inPlaceDecodeInputs(g: GraphBuilder, embeds: string, pastKey: string, keys: string): InPlaceInputs {
   const dim = (value: string, axis: number) =>
     g.op('Gather', [g.op('Shape', [value]), g.scalar(axis, 'int64')]);
+  const one = g.scalar(1, 'int64');
   const tokens = dim(embeds, 1);
   const pastRows = dim(pastKey, 2);
-  const validPast = g.op('Sub', [keys, tokens]);
+  // `keys` is [B]; its largest entry makes a scalar, which only batch 1 uses.
+  const validPast = g.op('Sub', [g.op('ReduceMax', [keys], { keepdims: { i: 0 } }), tokens]);
   const condition = g.op('And', [
-    g.op('Equal', [tokens, g.scalar(1, 'int64')]),
+    g.op('And', [g.op('Equal', [tokens, one]), g.op('Equal', [dim(embeds, 0), one])]),
     g.op('Greater', [pastRows, validPast]),
   ]);
   const rows = g.op('Range', [g.scalar(0, 'int64'), pastRows, g.scalar(1, 'int64')]);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   loadCheckpointWeights,
   pixelShuffleReference,
@@ -222,6 +224,81 @@ export async function decoderParity(
       ids = [next];
     }
     return { logitDiffs, logitCosines, embedDiffs, generated, expectedTokens, presentRows };
+  } finally {
+    await embed.release();
+    await decoder.release();
+  }
+}
+
+/**
+ * A batch of sequences of equal length through the decoder with the cache in buffers with
+ * `spareRows` spare rows: a prefill, then one one-token step; returns each step's logits per
+ * sequence ([B][V]), to compare with the sequences run alone.
+ */
+export async function decoderBatch(
+  runtime: Runtime,
+  model: string,
+  prompts: readonly (readonly number[])[],
+  nextTokens: readonly number[],
+  spareRows: number,
+): Promise<Float32Array[][]> {
+  const manifest = JSON.parse(readFileSync(join(model, 'ivl.json'), 'utf8'));
+  const { layers, kvHeads: KV, headDim: Dh, llmHidden: D } = manifest.dims;
+  const embed = await openSession(runtime, modelPath(model, 'embed_tokens'));
+  const decoder = await openSession(runtime, modelPath(model, 'decoder_model_merged'));
+  try {
+    const B = prompts.length;
+    const T0 = prompts[0]!.length;
+    const rows = T0 + 1 + spareRows;
+    const buffers = Array.from({ length: layers * 2 }, () => new Float32Array(B * KV * rows * Dh));
+    const steps: Float32Array[][] = [];
+    let pastLength = 0;
+    for (const ids of [prompts, nextTokens.map((t) => [t])]) {
+      const T = ids[0]!.length;
+      const { inputs_embeds: embeds } = await embed.run({
+        input_ids: { type: 'int64', dims: [B, T], data: BigInt64Array.from(ids.flat().map(BigInt)) },
+      });
+      const feeds: Parameters<typeof decoder.run>[0] = {
+        inputs_embeds: { type: 'float32', dims: [B, T, D], data: embeds!.data },
+        attention_mask: {
+          type: 'int64',
+          dims: [B, pastLength + T],
+          data: new BigInt64Array(B * (pastLength + T)).fill(1n),
+        },
+        position_ids: {
+          type: 'int64',
+          dims: [B, T],
+          data: BigInt64Array.from({ length: B * T }, (_, i) => BigInt(pastLength + (i % T))),
+        },
+        num_logits_to_keep: { type: 'int64', dims: [], data: BigInt64Array.from([1n]) },
+      };
+      for (let layer = 0; layer < layers; layer++) {
+        for (const [slot, kind] of ['key', 'value'].entries()) {
+          feeds[`past_key_values.${layer}.${kind}`] = {
+            type: 'float32',
+            dims: [B, KV, rows, Dh],
+            data: buffers[layer * 2 + slot]!,
+          };
+        }
+      }
+      const outputs = await decoder.run(feeds);
+      const V = outputs.logits!.dims[2]!;
+      steps.push(Array.from({ length: B }, (_, b) => outputs.logits!.data.slice(b * V, (b + 1) * V)));
+      for (let layer = 0; layer < layers; layer++) {
+        for (const [slot, kind] of ['key', 'value'].entries()) {
+          const added = outputs[`new_key_values.${layer}.${kind}`]!.data;
+          for (let b = 0; b < B; b++)
+            for (let t = 0; t < T; t++)
+              for (let h = 0; h < KV; h++)
+                buffers[layer * 2 + slot]!.set(
+                  added.subarray(((b * T + t) * KV + h) * Dh, ((b * T + t) * KV + h + 1) * Dh),
+                  ((b * KV + h) * rows + pastLength + t) * Dh,
+                );
+        }
+      }
+      pastLength += T;
+    }
+    return steps;
   } finally {
     await embed.release();
     await decoder.release();
