@@ -93,10 +93,7 @@ export async function buildDecoderGraph(
   const int32 = (x: string) => g.op('Cast', [x], { to: { i: 6 } });
   const keys = g.op('ReduceSum', [attentionMask, g.int64s([1])], { keepdims: { i: 0 } });
   const seqlensK = int32(g.op('Sub', [keys, g.scalar(1, 'int64')]));
-  const totalLength = g.op('Squeeze', [
-    g.op('Slice', [g.op('Shape', [attentionMask]), g.int64s([1]), g.int64s([2])]),
-    g.int64s([0]),
-  ]);
+  const totalLength = dimOf(g, attentionMask, 1);
   // RoPE tables for positions 0…total−1: angle = position · θ^(-2i/Dh), [total, Dh/2]
   // (RotaryEmbedding rotates the two halves, rotate-half style, with interleaved 0).
   const inverseFrequencies = Array.from({ length: Dh / 2 }, (_, i) => 1 / ropeTheta ** ((2 * i) / Dh));
@@ -230,6 +227,11 @@ export async function buildDecoderGraph(
   g.output(logits, 'logits', 'float32', ['batch', 'num_logits', V]);
 }
 
+/** A value's size along `axis`, as an int64 scalar. */
+function dimOf(g: GraphBuilder, value: string, axis: number): string {
+  return g.op('Gather', [g.op('Shape', [value]), g.scalar(axis, 'int64')]);
+}
+
 /** Values shared by the layers' in-place decode attention. */
 interface InPlaceInputs {
   /** One new token, and a past with spare rows (`decoderPast: 'capacity'`). */
@@ -242,8 +244,7 @@ interface InPlaceInputs {
 
 // Only for one sequence (batch 1, as the runtime runs): a padded batch's rows differ in length.
 function inPlaceDecodeInputs(g: GraphBuilder, embeds: string, pastKey: string, keys: string): InPlaceInputs {
-  const dim = (value: string, axis: number) =>
-    g.op('Gather', [g.op('Shape', [value]), g.scalar(axis, 'int64')]);
+  const dim = (value: string, axis: number) => dimOf(g, value, axis);
   const one = g.scalar(1, 'int64');
   const tokens = dim(embeds, 1);
   const pastRows = dim(pastKey, 2);

@@ -8,7 +8,7 @@ import {
   readReferenceConfig,
   visionForward,
 } from '@ivl/reference';
-import { modelPath, openSession, type Runtime } from './ort-runner.js';
+import { modelPath, openSession, type Runtime, type Session } from './ort-runner.js';
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
@@ -110,6 +110,75 @@ export async function visionParity(
   }
 }
 
+type DecoderFeeds = Parameters<Session['run']>[0];
+interface KvShape {
+  readonly KV: number;
+  readonly Dh: number;
+}
+
+/**
+ * One decoder run's inputs for B equal-length sequences of T new tokens after `pastLength`:
+ * embeddings, an all-ones mask, positions, the last logits only, and each layer's past
+ * ([key, value] as [B, KV, pastRows, Dh]).
+ */
+function decoderFeeds(
+  embeds: Float32Array,
+  B: number,
+  T: number,
+  D: number,
+  pastLength: number,
+  past: readonly (readonly [Float32Array, Float32Array])[],
+  pastRows: number,
+  { KV, Dh }: KvShape,
+): DecoderFeeds {
+  const feeds: DecoderFeeds = {
+    inputs_embeds: { type: 'float32', dims: [B, T, D], data: embeds },
+    attention_mask: {
+      type: 'int64',
+      dims: [B, pastLength + T],
+      data: new BigInt64Array(B * (pastLength + T)).fill(1n),
+    },
+    position_ids: {
+      type: 'int64',
+      dims: [B, T],
+      data: BigInt64Array.from({ length: B * T }, (_, i) => BigInt(pastLength + (i % T))),
+    },
+    num_logits_to_keep: { type: 'int64', dims: [], data: BigInt64Array.from([1n]) },
+  };
+  past.forEach(([key, value], layer) => {
+    feeds[`past_key_values.${layer}.key`] = { type: 'float32', dims: [B, KV, pastRows, Dh], data: key };
+    feeds[`past_key_values.${layer}.value`] = { type: 'float32', dims: [B, KV, pastRows, Dh], data: value };
+  });
+  return feeds;
+}
+
+/**
+ * Writes a run's new rows (`new_key_values.*`, [B, T, KV·Dh]) into buffers [B, KV, rows, Dh] after
+ * the first `pastLength` rows, as the runtime keeps a `decoderPast: 'capacity'` cache.
+ */
+function appendNewRows(
+  buffers: readonly (readonly [Float32Array, Float32Array])[],
+  outputs: Record<string, { data: Float32Array }>,
+  B: number,
+  T: number,
+  rows: number,
+  pastLength: number,
+  { KV, Dh }: KvShape,
+): void {
+  buffers.forEach((pair, layer) => {
+    (['key', 'value'] as const).forEach((kind, slot) => {
+      const added = outputs[`new_key_values.${layer}.${kind}`]!.data;
+      for (let b = 0; b < B; b++)
+        for (let t = 0; t < T; t++)
+          for (let h = 0; h < KV; h++)
+            pair[slot]!.set(
+              added.subarray(((b * T + t) * KV + h) * Dh, ((b * T + t) * KV + h + 1) * Dh),
+              ((b * KV + h) * rows + pastLength + t) * Dh,
+            );
+    });
+  });
+}
+
 /**
  * Prefill `prompt`, then `steps` greedy KV-cached steps, on the converted decoder and on the
  * reference; returns the largest logit difference at each step and both token sequences.
@@ -132,13 +201,12 @@ export async function decoderParity(
   const decoder = await openSession(runtime, modelPath(model, 'decoder_model_merged', suffix));
   const referenceDecoder = new ReferenceDecoder(config, reference.weights);
   try {
-    let past: { key: Float32Array<ArrayBufferLike>; value: Float32Array<ArrayBufferLike> }[] = Array.from(
-      { length: layers },
-      () => ({
-        key: new Float32Array(0),
-        value: new Float32Array(0),
-      }),
-    );
+    const rows = prompt.length + steps + spareRows;
+    const buffer = () => new Float32Array(spareRows > 0 ? KV * rows * Dh : 0);
+    let past: (readonly [Float32Array, Float32Array])[] = Array.from({ length: layers }, () => [
+      buffer(),
+      buffer(),
+    ]);
     let pastLength = 0;
     let ids = [...prompt];
     const logitDiffs: number[] = [];
@@ -147,13 +215,6 @@ export async function decoderParity(
     const generated: number[] = [];
     const expectedTokens: number[] = [];
     const presentRows: number[] = [];
-    const rows = prompt.length + steps + spareRows;
-    if (spareRows > 0) {
-      past = past.map(() => ({
-        key: new Float32Array(KV * rows * Dh),
-        value: new Float32Array(KV * rows * Dh),
-      }));
-    }
     for (let step = 0; step <= steps; step++) {
       const T = ids.length;
       const { inputs_embeds: embeds } = await embed.run({
@@ -161,33 +222,8 @@ export async function decoderParity(
       });
       const referenceEmbeds = referenceDecoder.embed(ids);
       embedDiffs.push(maxAbsDiff(embeds!.data, referenceEmbeds));
-      const feeds: Parameters<typeof decoder.run>[0] = {
-        inputs_embeds: { type: 'float32', dims: [1, T, D], data: embeds!.data },
-        attention_mask: {
-          type: 'int64',
-          dims: [1, pastLength + T],
-          data: new BigInt64Array(pastLength + T).fill(1n),
-        },
-        position_ids: {
-          type: 'int64',
-          dims: [1, T],
-          data: BigInt64Array.from(ids.map((_, t) => BigInt(pastLength + t))),
-        },
-        num_logits_to_keep: { type: 'int64', dims: [], data: BigInt64Array.from([1n]) },
-      };
       const pastRows = spareRows > 0 ? rows : pastLength;
-      past.forEach((entry, i) => {
-        feeds[`past_key_values.${i}.key`] = {
-          type: 'float32',
-          dims: [1, KV, pastRows, Dh],
-          data: entry.key,
-        };
-        feeds[`past_key_values.${i}.value`] = {
-          type: 'float32',
-          dims: [1, KV, pastRows, Dh],
-          data: entry.value,
-        };
-      });
+      const feeds = decoderFeeds(embeds!.data, 1, T, D, pastLength, past, pastRows, { KV, Dh });
       const outputs = await decoder.run(feeds);
       const logits = outputs.logits!;
       if (logits.dims.join(',') !== `1,1,${V}`) throw new Error(`logits dims ${logits.dims}`);
@@ -198,25 +234,9 @@ export async function decoderParity(
       logitDiffs.push(maxAbsDiff(logits.data, expected.subarray((T - 1) * V)));
       logitCosines.push(cosine(logits.data, expected.subarray((T - 1) * V)));
       presentRows.push(outputs['present.0.key']!.dims[2]!);
-      if (spareRows > 0) {
-        // [1, T, KV·Dh] new rows into [1, KV, rows, Dh] buffers after the cache.
-        past.forEach((entry, i) => {
-          for (const kind of ['key', 'value'] as const) {
-            const added = outputs[`new_key_values.${i}.${kind}`]!.data;
-            for (let t = 0; t < T; t++)
-              for (let h = 0; h < KV; h++)
-                entry[kind].set(
-                  added.subarray((t * KV + h) * Dh, (t * KV + h + 1) * Dh),
-                  (h * rows + pastLength + t) * Dh,
-                );
-          }
-        });
-      } else {
-        past = past.map((_, i) => ({
-          key: outputs[`present.${i}.key`]!.data,
-          value: outputs[`present.${i}.value`]!.data,
-        }));
-      }
+      if (spareRows > 0) appendNewRows(past, outputs, 1, T, rows, pastLength, { KV, Dh });
+      else
+        past = past.map((_, i) => [outputs[`present.${i}.key`]!.data, outputs[`present.${i}.value`]!.data]);
       pastLength += T;
       const next = argmax(logits.data);
       generated.push(next);
@@ -250,7 +270,10 @@ export async function decoderBatch(
     const B = prompts.length;
     const T0 = prompts[0]!.length;
     const rows = T0 + 1 + spareRows;
-    const buffers = Array.from({ length: layers * 2 }, () => new Float32Array(B * KV * rows * Dh));
+    const buffers = Array.from(
+      { length: layers },
+      () => [new Float32Array(B * KV * rows * Dh), new Float32Array(B * KV * rows * Dh)] as const,
+    );
     const steps: Float32Array[][] = [];
     let pastLength = 0;
     for (const ids of [prompts, nextTokens.map((t) => [t])]) {
@@ -258,44 +281,11 @@ export async function decoderBatch(
       const { inputs_embeds: embeds } = await embed.run({
         input_ids: { type: 'int64', dims: [B, T], data: BigInt64Array.from(ids.flat().map(BigInt)) },
       });
-      const feeds: Parameters<typeof decoder.run>[0] = {
-        inputs_embeds: { type: 'float32', dims: [B, T, D], data: embeds!.data },
-        attention_mask: {
-          type: 'int64',
-          dims: [B, pastLength + T],
-          data: new BigInt64Array(B * (pastLength + T)).fill(1n),
-        },
-        position_ids: {
-          type: 'int64',
-          dims: [B, T],
-          data: BigInt64Array.from({ length: B * T }, (_, i) => BigInt(pastLength + (i % T))),
-        },
-        num_logits_to_keep: { type: 'int64', dims: [], data: BigInt64Array.from([1n]) },
-      };
-      for (let layer = 0; layer < layers; layer++) {
-        for (const [slot, kind] of ['key', 'value'].entries()) {
-          feeds[`past_key_values.${layer}.${kind}`] = {
-            type: 'float32',
-            dims: [B, KV, rows, Dh],
-            data: buffers[layer * 2 + slot]!,
-          };
-        }
-      }
+      const feeds = decoderFeeds(embeds!.data, B, T, D, pastLength, buffers, rows, { KV, Dh });
       const outputs = await decoder.run(feeds);
       const V = outputs.logits!.dims[2]!;
       steps.push(Array.from({ length: B }, (_, b) => outputs.logits!.data.slice(b * V, (b + 1) * V)));
-      for (let layer = 0; layer < layers; layer++) {
-        for (const [slot, kind] of ['key', 'value'].entries()) {
-          const added = outputs[`new_key_values.${layer}.${kind}`]!.data;
-          for (let b = 0; b < B; b++)
-            for (let t = 0; t < T; t++)
-              for (let h = 0; h < KV; h++)
-                buffers[layer * 2 + slot]!.set(
-                  added.subarray(((b * T + t) * KV + h) * Dh, ((b * T + t) * KV + h + 1) * Dh),
-                  ((b * KV + h) * rows + pastLength + t) * Dh,
-                );
-        }
-      }
+      appendNewRows(buffers, outputs, B, T, rows, pastLength, { KV, Dh });
       pastLength += T;
     }
     return steps;
