@@ -46,11 +46,18 @@ describe.each([
   const checkpoint = join(root, `${preset}-hf`);
   const model = join(root, `${preset}-ivl`);
   const prompt = family === 'qwen2' ? QWEN_PROMPT : INTERNLM2_PROMPT;
+  // A model whose one-token steps attend in place from a buffer of exactly `boundaryRows` rows.
+  const boundaryModel = join(root, `${preset}-boundary-ivl`);
+  const boundaryRows = prompt.length + 8 + 5;
 
   beforeAll(async () => {
     const tokenizer = family === 'qwen2' ? internvlQwen2Tokenizer() : internlm2Tokenizer();
     await writeSyntheticCheckpoint(checkpoint, preset, { seed: 7, tokenizer });
-    await convertCheckpoint(checkpoint, model);
+    // The tiny caches are far below the default size for attending in place: every buffer does here.
+    await convertCheckpoint(checkpoint, model, { inPlaceDecodeMinBytes: 0 });
+    const { dims } = JSON.parse(readFileSync(join(model, 'ivl.json'), 'utf8'));
+    const rowBytes = dims.layers * 2 * dims.kvHeads * dims.headDim * 4;
+    await convertCheckpoint(checkpoint, boundaryModel, { inPlaceDecodeMinBytes: boundaryRows * rowBytes });
   }, 300_000);
 
   describe.each(['node', 'web'] as Runtime[])('on onnxruntime-%s', (runtime) => {
@@ -71,6 +78,21 @@ describe.each([
         for (const step of [0, 1]) {
           expect(maxAbsDiff(batch[step]![b]!, alone[step]![0]!)).toBeLessThanOrEqual(1e-5);
         }
+      }
+    });
+
+    it('should attend in place from the buffer size the conversion set, and through GroupQueryAttention below it', async () => {
+      for (const spareRows of [5, 4]) {
+        const result = await decoderParity(runtime, boundaryModel, checkpoint, prompt, {
+          steps: 8,
+          spareRows,
+        });
+        expect(Math.max(...result.logitDiffs)).toBeLessThanOrEqual(TOLERANCE);
+        expect(result.generated).toEqual(result.expectedTokens);
+        // GroupQueryAttention's presents are as long as the buffer; the in-place branch's the new row.
+        const rows = boundaryRows - 5 + spareRows;
+        const stepRows = spareRows === 5 ? 1 : rows;
+        expect(result.presentRows).toEqual([rows, ...Array(8).fill(stepRows)]);
       }
     });
 

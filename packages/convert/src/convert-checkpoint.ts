@@ -5,6 +5,7 @@ import {
   AbortedError,
   CheckpointError,
   float32ArrayToFloat16,
+  InvalidArgumentError,
   type LlmFamily,
   MODEL_FORMAT_VERSION,
   type ModelManifest,
@@ -33,6 +34,13 @@ export interface ConvertOptions {
   /** Progress: a stage name and fraction in [0, 1] of the whole conversion. */
   readonly onProgress?: (event: { readonly stage: string; readonly fraction: number }) => void;
   readonly signal?: AbortSignal;
+  /**
+   * The decoder graph's one-token steps over a KV-cache buffer of at least this many bytes (all
+   * layers' float32 keys and values, spare rows included) attend over the buffer in place; smaller
+   * ones run onnxruntime's `GroupQueryAttention`, whose copy of the buffer costs less there.
+   * Tuning only: both compute the same attention. @default 33554432 (32 MiB)
+   */
+  readonly inPlaceDecodeMinBytes?: number;
 }
 
 /** What a conversion wrote. */
@@ -120,12 +128,21 @@ export async function convertCheckpoint(
   options: ConvertOptions = {},
 ): Promise<ConvertResult> {
   const started = performance.now();
-  const { dtype = 'fp32', overwrite = false, onProgress, signal } = options;
+  const { dtype = 'fp32', overwrite = false, onProgress, signal, inPlaceDecodeMinBytes } = options;
   const throwIfAborted = () => {
     if (signal?.aborted)
       throw new AbortedError({ message: 'The conversion was aborted.', cause: signal.reason });
   };
   throwIfAborted();
+  if (
+    inPlaceDecodeMinBytes !== undefined &&
+    !(Number.isFinite(inPlaceDecodeMinBytes) && inPlaceDecodeMinBytes >= 0)
+  ) {
+    throw new InvalidArgumentError({
+      argument: 'inPlaceDecodeMinBytes',
+      message: `Expected a number of bytes ≥ 0, got ${String(inPlaceDecodeMinBytes)}; leave it out for the default (32 MiB).`,
+    });
+  }
   const outputExists = await checkOutputDirectory(checkpointDirectory, outputDirectory, overwrite);
   const checkpoint = await openCheckpoint(checkpointDirectory);
   const { spec } = checkpoint;
@@ -166,9 +183,12 @@ export async function convertCheckpoint(
       [
         'decoder_model_merged',
         (g) =>
-          buildDecoderGraph(g, spec, read, () => {
-            done++;
-            progress('decoder_model_merged');
+          buildDecoderGraph(g, spec, read, {
+            inPlaceDecodeMinBytes,
+            onLayer: () => {
+              done++;
+              progress('decoder_model_merged');
+            },
           }),
       ],
     ];

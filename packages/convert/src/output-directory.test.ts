@@ -53,6 +53,16 @@ describe('convertCheckpoint and the data it must not destroy', () => {
     expect(listing(work)).toEqual(before);
   });
 
+  it('should refuse a cache size for attending in place that is not a number of bytes, before any work', async () => {
+    for (const bytes of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const out = join(root, 'never-written');
+      expect(await refused(convertCheckpoint(checkpoint, out, { inPlaceDecodeMinBytes: bytes }))).toMatch(
+        /inPlaceDecodeMinBytes|Expected a number of bytes ≥ 0/,
+      );
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+
   it('should not replace an existing folder that is not an earlier output, even with overwrite', async () => {
     const mine = join(root, 'my-documents');
     mkdirSync(mine);

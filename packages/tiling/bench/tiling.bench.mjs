@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { decodeImage, loadImage } from '../dist/node/index.js';
+import { decodeImage, loadImage, tilingThreads } from '../dist/node/index.js';
 
 const RUNS = Number(process.env.IVL_BENCH_RUNS ?? 15);
 const dir = mkdtempSync(join(tmpdir(), 'ivl-bench-'));
@@ -114,26 +114,32 @@ for (const [width, height] of [
   const file = join(dir, `${width}x${height}.jpg`);
   writeFileSync(file, jpeg);
   await loadImage(file); // warm up the JIT and sharp
+  const threads = tilingThreads();
+  // The same job on the calling thread alone, then with the default threads, in one run.
+  const alone = [];
   const decodeTimes = [];
   const totalTimes = [];
   let dims;
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < 2 * RUNS; i++) {
+    const single = i % 2 === 0;
+    tilingThreads(single ? 1 : threads);
     let start = performance.now();
     await decodeImage(file);
-    decodeTimes.push(performance.now() - start);
+    if (!single) decodeTimes.push(performance.now() - start);
     start = performance.now();
     const tiled = await loadImage(file, { maxTiles: 12 });
-    totalTimes.push(performance.now() - start);
+    (single ? alone : totalTimes).push(performance.now() - start);
     dims = tiled.dims;
   }
+  tilingThreads(threads);
   const total = median(totalTimes);
   const outputBytes = dims.reduce((a, b) => a * b, 1) * 4;
   const boundMs = (outputBytes / (bandwidth * 1e9)) * 1000;
   const freshMs = freshWriteMs(outputBytes);
   const python = pythonMedianMs(file);
   console.log(
-    `tiling ${width}×${height} JPEG -> [${dims.join(',')}]: ${total.toFixed(1)} ms median ` +
-      `(decode ${median(decodeTimes).toFixed(1)} ms); bounds: write ${(outputBytes / 1e6).toFixed(0)} MB pixel_values at ` +
+    `tiling ${width}×${height} JPEG -> [${dims.join(',')}]: ${total.toFixed(1)} ms median on ${threads} threads ` +
+      `(decode ${median(decodeTimes).toFixed(1)} ms; on 1 thread ${median(alone).toFixed(1)} ms); bounds: write ${(outputBytes / 1e6).toFixed(0)} MB pixel_values at ` +
       `${bandwidth.toFixed(1)} GB/s ${boundMs.toFixed(1)} ms (ratio ${(total / boundMs).toFixed(1)}×), into fresh memory ` +
       `${freshMs.toFixed(1)} ms (ratio ${(total / freshMs).toFixed(1)}×); ` +
       (python === undefined

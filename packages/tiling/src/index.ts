@@ -10,3 +10,4 @@ export type { TiledImage, TileImageOptions } from './tile-image.js';
 export { tileImage } from './tile-image.js';
 export type { TiledImages, TileImagesOptions } from './tile-images.js';
 export { splitTileBudget, tileImages } from './tile-images.js';
+export { tilingThreads } from './wasm/kernel-threads.js';

@@ -77,7 +77,7 @@ function writePlanesWithWasm(
   const heap = arena.reserve();
   new Uint8Array(heap, source, data.length).set(data);
   new Float32Array(heap, tableOffset, tables.length).set(tables);
-  kernels.normalize(source, width * 3, width, height, tableOffset, target);
+  kernels.normalize(source, width * 3, width, height, tableOffset, target, width * height * 4);
   values.set(new Float32Array(heap, target, width * height * 3), base);
 }
 

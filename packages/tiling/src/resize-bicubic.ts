@@ -1,5 +1,7 @@
 import { DependencyMissingError } from '@ivl/core';
 import { assertImageSize, type RgbImage } from './rgb-image.js';
+import { KernelTasks, PHASES } from './wasm/kernel-tasks.js';
+import { runKernelTasks } from './wasm/kernel-threads.js';
 import { loadWasmKernels, WasmArena, type WasmKernels } from './wasm/load-kernels.js';
 
 // Pillow keeps 22 fractional bits in its 8-bit resampling coefficients (32 - 8 - 2).
@@ -180,7 +182,8 @@ export interface WasmImage {
 
 /**
  * @internal Plans a resize of `source` (already placed in the arena, or to be) into the arena.
- * `run()`, after `arena.reserve()` and once the source's bytes are there, writes `target`.
+ * `schedule(tasks)`, after `arena.reserve()`, writes the weights into the arena and adds the
+ * passes to a job, each cut into bands of rows; `target` is written once the job has run.
  * Several resizes of one source share its copy (the grid image and the thumbnail).
  */
 export function planWasmResize(
@@ -189,7 +192,7 @@ export function planWasmResize(
   width: number,
   height: number,
   filter: ResampleFilter = BICUBIC,
-): { readonly target: WasmImage; run(): void } {
+): { readonly target: WasmImage; schedule(tasks: KernelTasks): void } {
   const needHorizontal = width !== source.width;
   const needVertical = height !== source.height;
   const vertical = precomputeCoefficients(source.height, height, filter);
@@ -206,31 +209,61 @@ export function planWasmResize(
   const hPairs = arena.take(pairs?.data.byteLength ?? 0);
   const middle = horizontal ? arena.take(width * 3 * rowCount) : source.offset;
   const target = needVertical ? arena.take(width * 3 * height) : middle;
+  const rowBytes = width * 3;
   return {
     target: { offset: target, width, height },
-    run() {
-      const { heap, kernels } = arena;
+    schedule(tasks) {
+      const { heap } = arena;
       if (horizontal) {
         new Int32Array(heap, hBounds, horizontal.bounds.length).set(horizontal.bounds);
         new Int16Array(heap, hPairs, pairs!.data.length).set(pairs!.data);
-        kernels.horizontal(
-          source.offset + firstRow * source.width * 3,
-          source.width * 3,
-          rowCount,
-          width,
-          hBounds,
-          hPairs,
-          pairs!.stride,
-          middle,
+        const srcRowBytes = source.width * 3;
+        forEachBand(rowCount, KernelTasks.bands(rowCount), (first, rows) =>
+          tasks.add(PHASES.horizontal, 0, [
+            source.offset + (firstRow + first) * srcRowBytes,
+            srcRowBytes,
+            rows,
+            width,
+            hBounds,
+            hPairs,
+            pairs!.stride,
+            middle + first * rowBytes,
+          ]),
         );
       }
       if (needVertical) {
         new Int32Array(heap, vBounds, vertical.bounds.length).set(vertical.bounds);
         new Int32Array(heap, vWeights, vertical.weights.length).set(vertical.weights);
-        kernels.vertical(middle, width * 3, height, vBounds, vWeights, vertical.taps, firstRow, target);
+        // The kernel writes whole 16-byte vectors: rows narrower than that are one band.
+        const bands = rowBytes < 16 ? 1 : KernelTasks.bands(height);
+        forEachBand(height, bands, (first, rows) =>
+          tasks.add(PHASES.vertical, 1, [
+            middle,
+            rowBytes,
+            rows,
+            vBounds + first * 8,
+            vWeights + first * vertical.taps * 4,
+            vertical.taps,
+            firstRow,
+            target + first * rowBytes,
+          ]),
+        );
       }
     },
   };
+}
+
+/** @internal Cuts `total` rows into `bands` bands of near-equal size, in order. */
+export function forEachBand(
+  total: number,
+  bands: number,
+  visit: (first: number, rows: number) => void,
+): void {
+  for (let band = 0; band < bands; band++) {
+    const first = Math.floor((band * total) / bands);
+    const next = Math.floor(((band + 1) * total) / bands);
+    if (next > first) visit(first, next - first);
+  }
 }
 
 function resampleWithWasm(
@@ -245,7 +278,9 @@ function resampleWithWasm(
   const resize = planWasmResize(arena, source, width, height, filter);
   const heap = arena.reserve();
   new Uint8Array(heap, source.offset, image.data.length).set(image.data);
-  resize.run();
+  const tasks = new KernelTasks();
+  resize.schedule(tasks);
+  runKernelTasks(kernels, tasks);
   return new Uint8Array(heap, resize.target.offset, width * height * 3).slice();
 }
 

@@ -8,8 +8,10 @@ import {
   toPixelValues,
 } from './pixel-values.js';
 import { planTiles, type TileGrid, type TileOptions, type TilePlan } from './plan-tiles.js';
-import { planWasmResize, resizeBicubic } from './resize-bicubic.js';
+import { forEachBand, planWasmResize, resizeBicubic } from './resize-bicubic.js';
 import { assertImageSize, DEFAULT_MAX_PIXELS, type RgbImage } from './rgb-image.js';
+import { KernelTasks, PHASES } from './wasm/kernel-tasks.js';
+import { runKernelTasks } from './wasm/kernel-threads.js';
 import { loadWasmKernels, WasmArena, type WasmKernels } from './wasm/load-kernels.js';
 
 /** Options of {@link tileImage}. */
@@ -45,8 +47,9 @@ function checkImage(image: RgbImage, maxPixels: number): void {
 /**
  * The tiles' pixel values straight from the kernels' memory: the source copied there once, the
  * grid image and the thumbnail resized there, each tile normalized out of the grid image in place
- * (no crops), and one copy out. On this kind of machine a fresh buffer costs about 1 ms per MB to
- * touch first, so every intermediate that is not allocated counts.
+ * (no crops), and one copy out. The passes run in bands of rows on the tiling threads
+ * (`tilingThreads()`); this thread first-touches the output meanwhile, since on this kind of
+ * machine a fresh buffer costs about 1 ms per MB to touch first.
  */
 function pixelValuesWithWasm(
   kernels: WasmKernels,
@@ -56,30 +59,54 @@ function pixelValuesWithWasm(
 ): Tensor<'float32'> | Tensor<'float16'> {
   const { mean, std, dtype } = pixelValueSettings(options);
   const size = plan.tileSizePx;
-  const plane = size * size;
+  const planeBytes = size * size * 4;
   const arena = new WasmArena(kernels);
   const source = { offset: arena.take(image.data.length), width: image.width, height: image.height };
   const grid = planWasmResize(arena, source, plan.resizedWidthPx, plan.resizedHeightPx);
   const thumbnail = plan.thumbnail ? planWasmResize(arena, source, size, size) : undefined;
   const tables = normalizeTables(mean, std);
   const tableOffset = arena.take(tables.byteLength);
-  const values = arena.take(plan.numTiles * 3 * plane * 4);
+  const length = plan.numTiles * 3 * size * size;
+  const values = arena.take(length * 4);
   const heap = arena.reserve();
   new Uint8Array(heap, source.offset, image.data.length).set(image.data);
   new Float32Array(heap, tableOffset, tables.length).set(tables);
-  grid.run();
-  thumbnail?.run();
-  const rowBytes = grid.target.width * 3;
+  const tasks = new KernelTasks();
+  grid.schedule(tasks);
+  thumbnail?.schedule(tasks);
+  // Each tile (then the thumbnail) normalized in bands of its rows, into its three planes.
+  const normalize = (first: number, rowBytes: number, at: number) =>
+    forEachBand(size, Math.min(4, KernelTasks.bands(size)), (row, rows) =>
+      tasks.add(PHASES.normalize, 2, [
+        first + row * rowBytes,
+        rowBytes,
+        size,
+        rows,
+        tableOffset,
+        at + row * size * 4,
+        planeBytes,
+      ]),
+    );
+  const gridRowBytes = grid.target.width * 3;
   plan.tiles.forEach((rect, index) => {
-    const first = grid.target.offset + rect.y * rowBytes + rect.x * 3;
-    kernels.normalize(first, rowBytes, rect.width, rect.height, tableOffset, values + index * 3 * plane * 4);
+    normalize(
+      grid.target.offset + rect.y * gridRowBytes + rect.x * 3,
+      gridRowBytes,
+      values + index * 3 * planeBytes,
+    );
   });
-  if (thumbnail) {
-    const at = values + plan.tiles.length * 3 * plane * 4;
-    kernels.normalize(thumbnail.target.offset, size * 3, size, size, tableOffset, at);
-  }
-  const data = new Float32Array(heap, values, plan.numTiles * 3 * plane).slice();
-  return pixelValuesTensor(data, [plan.numTiles, 3, size, size], dtype);
+  if (thumbnail) normalize(thumbnail.target.offset, size * 3, values + plan.tiles.length * 3 * planeBytes);
+  // float16 is converted from the kernels' memory straight into its own new array.
+  let output: Float32Array | undefined;
+  runKernelTasks(kernels, tasks, () => {
+    if (dtype === 'float16') return;
+    output = new Float32Array(length);
+    for (let i = 0; i < length; i += 1024) output[i] = 0;
+  });
+  const computed = new Float32Array(heap, values, length);
+  if (!output) return pixelValuesTensor(computed, [plan.numTiles, 3, size, size], dtype);
+  output.set(computed);
+  return pixelValuesTensor(output, [plan.numTiles, 3, size, size], dtype);
 }
 
 /** The tiles as images: the grid crops, then the thumbnail. */

@@ -2,7 +2,9 @@
 ;; and ToTensor + Normalize (see ../pixel-values.ts).
 ;; Same integer arithmetic as Pillow: int32 accumulators starting at 1 << 21, weights with 22
 ;; fractional bits, clip8(acc) == clamp(acc >> 22, 0, 255). Buffers must have 16 bytes of slack
-;; after them: the kernels read and write whole 4- and 16-byte vectors past the last pixel.
+;; after them: the kernels read whole 8- and 16-byte vectors past the last pixel. They write only
+;; their own rows, so that threads sharing the memory can each run a band of rows (the memory is
+;; then imported, shared: see scripts/build-wasm.mjs).
 (module
   (memory (export "memory") 1)
 
@@ -49,7 +51,6 @@
                 (local.set $p (i32.add (local.get $p) (i32.const 6)))
                 (local.set $kp (i32.add (local.get $kp) (i32.const 32)))
                 (br $taps_loop)))
-            ;; Writes 4 bytes; the 4th is overwritten by the next pixel (or lands in the slack).
             ;; clamp(acc >> 22, 0, 255) per lane, packed to bytes (written inline: a call per
             ;; pixel costs as much as the taps).
             (local.set $hi
@@ -58,7 +59,14 @@
                   (i32x4.add (i32x4.shl (local.get $hi) (i32.const 8)) (local.get $lo)))
                 (i32.const 22)))
             (local.set $hi (i16x8.narrow_i32x4_s (local.get $hi) (local.get $hi)))
-            (v128.store32_lane 0 (local.get $out) (i8x16.narrow_i16x8_u (local.get $hi) (local.get $hi)))
+            (local.set $hi (i8x16.narrow_i16x8_u (local.get $hi) (local.get $hi)))
+            ;; 4 bytes, the 4th overwritten by the next pixel; the row's last pixel writes exactly
+            ;; 3, since the next row may be another thread's.
+            (if (i32.lt_u (i32.add (local.get $xx) (i32.const 1)) (local.get $outWidth))
+              (then (v128.store32_lane 0 (local.get $out) (local.get $hi)))
+              (else
+                (v128.store16_lane 0 (local.get $out) (local.get $hi))
+                (v128.store8_lane offset=2 2 (local.get $out) (local.get $hi))))
             (local.set $out (i32.add (local.get $out) (i32.const 3)))
             (local.set $b (i32.add (local.get $b) (i32.const 8)))
             (local.set $k (i32.add (local.get $k) (local.get $pairStride)))
@@ -67,7 +75,9 @@
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $rows))))
 
-  ;; 16 bytes of one output row at a time, four i32x4 accumulators.
+  ;; 16 bytes of one output row at a time, four i32x4 accumulators; a row's last 16 bytes are
+  ;; computed again where the row is not a multiple of 16 long, so nothing past the row is written
+  ;; (rows must be at least 16 bytes: the caller resizes narrower images on one thread).
   (func (export "vertical")
     (param $src i32) (param $rowBytes i32) (param $outHeight i32) (param $bounds i32)
     (param $weights i32) (param $taps i32) (param $rowOffset i32) (param $dst i32)
@@ -91,6 +101,9 @@
         (block $chunks_done
           (loop $chunks
             (br_if $chunks_done (i32.ge_u (local.get $i) (local.get $rowBytes)))
+            (if (i32.and (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $rowBytes))
+                         (i32.ge_u (local.get $rowBytes) (i32.const 16)))
+              (then (local.set $i (i32.sub (local.get $rowBytes) (i32.const 16)))))
             (local.set $a0 (i32x4.splat (i32.const 2097152)))
             (local.set $a1 (local.get $a0))
             (local.set $a2 (local.get $a0))
@@ -119,17 +132,17 @@
             (br $chunks)))
         (local.set $yy (i32.add (local.get $yy) (i32.const 1)))
         (br $rows))))
-;; ToTensor + Normalize of interleaved RGB into three float32 planes by table: $tables holds
+  ;; ToTensor + Normalize of interleaved RGB into three float32 planes by table: $tables holds
   ;; 3 × 256 float32, channel c's value for byte v at (c · 256 + v) · 4, each computed in JS with
   ;; every op IEEE-rounded as torchvision's (see channelTable in ../pixel-values.ts). A lookup is
   ;; exact by construction and beats the two float divisions per element it replaces.
   ;; The source is $height rows of $width pixels, $srcRowBytes apart, so that a tile is read
-  ;; straight out of the resized image, without cropping it first.
+  ;; straight out of the resized image, without cropping it first; the three planes lie
+  ;; $planeBytes apart (a band of a tile's rows writes into the tile's planes).
   (func (export "normalize")
     (param $src i32) (param $srcRowBytes i32) (param $width i32) (param $height i32)
-    (param $tables i32) (param $dst i32)
-    (local $y i32) (local $in i32) (local $end i32) (local $out i32) (local $planeBytes i32)
-    (local.set $planeBytes (i32.shl (i32.mul (local.get $width) (local.get $height)) (i32.const 2)))
+    (param $tables i32) (param $dst i32) (param $planeBytes i32)
+    (local $y i32) (local $in i32) (local $end i32) (local $out i32)
     (local.set $out (local.get $dst))
     (block $rows_done
       (loop $rows

@@ -1,8 +1,13 @@
-import { KERNELS_WASM_BASE64 } from './kernels-wasm.js';
+import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels-wasm.js';
 
 /** The exports of kernels.wat. */
 export interface WasmKernels {
   readonly memory: WebAssembly.Memory;
+  /**
+   * The module of the shared-memory build, which helper threads instantiate on `memory`;
+   * undefined where the memory is the instance's own (no SharedArrayBuffer here).
+   */
+  readonly sharedModule?: WebAssembly.Module;
   horizontal(
     src: number,
     srcRowBytes: number,
@@ -30,6 +35,7 @@ export interface WasmKernels {
     height: number,
     tables: number,
     dst: number,
+    planeBytes: number,
   ): void;
 }
 
@@ -42,6 +48,28 @@ function decodeBase64(text: string): Uint8Array {
   return bytes;
 }
 
+// The shared build where a shared memory can be made (Node; browsers only when cross-origin
+// isolated), so that helper threads can run bands of a job (kernel-threads.ts).
+function instantiateShared(): WasmKernels | null {
+  try {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+    const module = new WebAssembly.Module(decodeBase64(KERNELS_SHARED_WASM_BASE64) as BufferSource);
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+    return { ...(exports as unknown as WasmKernels), memory, sharedModule: module };
+  } catch {
+    return null;
+  }
+}
+
+function instantiateOwn(): WasmKernels | null {
+  try {
+    const module = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64) as BufferSource);
+    return new WebAssembly.Instance(module, {}).exports as unknown as WasmKernels;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The SIMD kernels, or null where WebAssembly SIMD is unavailable (the pure-TS code paths,
  * which compute the same bits, are used then). The module is under 1 KB, so synchronous compilation is allowed
@@ -50,12 +78,7 @@ function decodeBase64(text: string): Uint8Array {
  */
 export function loadWasmKernels(): WasmKernels | null {
   if (kernels !== undefined) return kernels;
-  try {
-    const module = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64) as BufferSource);
-    kernels = new WebAssembly.Instance(module, {}).exports as unknown as WasmKernels;
-  } catch {
-    kernels = null;
-  }
+  kernels = (typeof SharedArrayBuffer !== 'undefined' && instantiateShared()) || instantiateOwn();
   return kernels;
 }
 
