@@ -132,6 +132,11 @@ describe.each([
       );
       expect(maxAbsDiff(logits, expected)).toBeLessThanOrEqual(TOLERANCE);
       expect(cache.length).toBe(600);
+      // The buffers for all three chunks were made once (not grown at 256 and 512 rows).
+      if (pastCapacity) {
+        expect(cache.bufferAllocations).toBe(1);
+        expect(cache.pastFeeds()['past_key_values.0.key']!.dims[2]).toBe(768);
+      }
     });
 
     it('should scatter image embeddings at <IMG_CONTEXT> positions as the reference does', async () => {

@@ -186,7 +186,9 @@ export function createDecoder(settings: DecoderSettings): Decoder {
       // In chunks: the attention scores and MLP activations of a run grow with its length (a
       // 1,829-token run holds 14 × 1829² scores per layer), and onnxruntime's arena keeps its
       // largest allocation for the life of the session. Each chunk attends to the ones before
-      // through the cache, so the result is the same.
+      // through the cache, so the result is the same. The cache's room for all of them is made
+      // once, first.
+      cache.reserve(cache.length + ids.length);
       let logits: Float32Array | undefined;
       for (let start = 0; start < ids.length || logits === undefined; start += PREFILL_CHUNK_TOKENS) {
         const chunk = ids.slice(start, start + PREFILL_CHUNK_TOKENS);

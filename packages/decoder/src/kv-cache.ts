@@ -50,6 +50,8 @@ export class KvCache {
   private buffers: Buffers | undefined;
   private readonly tokenIds: number[];
   private disposed = false;
+  /** @internal How many times this cache made new capacity buffers (growth or copy-on-write). */
+  bufferAllocations = 0;
 
   /** @internal */
   constructor(
@@ -75,6 +77,16 @@ export class KvCache {
   /** The token ids the cache holds, in order. */
   get tokens(): readonly number[] {
     return this.tokenIds;
+  }
+
+  /**
+   * @internal Makes room for `rows` rows in one allocation, before a prefill that runs in several
+   * chunks (each of which would otherwise outgrow the buffers, copying the past into larger ones
+   * and leaving the old ones to the garbage collector). Nothing for exact-length caches.
+   */
+  reserve(rows: number): void {
+    this.assertAlive();
+    if (this.withCapacity) this.writableBuffers(rows);
   }
 
   /** @internal Past inputs for the next run (empty tensors for an empty cache). */
@@ -227,6 +239,7 @@ export class KvCache {
         ),
       );
     const next: Buffers = { keys: make(), values: make(), capacity, refs: 1 };
+    this.bufferAllocations++;
     if (current) {
       for (let layer = 0; layer < this.layers; layer++) {
         this.copyRows(current.keys[layer]!, next.keys[layer]!, 0, this.length);

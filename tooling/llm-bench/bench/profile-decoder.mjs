@@ -1,6 +1,6 @@
 // Where a decode step's time goes: onnxruntime's profiler over the decoder of one converted
 // model (the bench's), a 103-token prefill then 32 decode steps; prints the top ops per token.
-//   [IVL_BENCH_PRESET=internvl3_5-1b] node bench/profile-decoder.mjs [fp32|q8|q4]
+//   [IVL_BENCH_PRESET=internvl3_5-1b] [IVL_PROFILE_NODES=8] node bench/profile-decoder.mjs [fp32|q8|q4]
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -79,9 +79,12 @@ rmSync(file, { force: true });
 const runs = events.filter((e) => e.name === 'model_run');
 const decodeStart = runs[1]?.ts ?? 0;
 const byOp = new Map();
+const byNode = new Map();
 let kernel = 0;
 for (const e of events) {
   if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < decodeStart) continue;
+  const node = e.name.slice(0, -'_kernel_time'.length);
+  byNode.set(node, (byNode.get(node) ?? 0) + e.dur);
   const op = e.args.op_name;
   byOp.set(op, byOp.get(op) ?? { us: 0, count: 0 });
   byOp.get(op).us += e.dur;
@@ -96,4 +99,10 @@ for (const [op, { us, count }] of [...byOp].sort((a, b) => b[1].us - a[1].us).sl
   console.log(
     `  ${op.padEnd(34)} ${(us / steps / 1000).toFixed(3).padStart(8)} ms/token  ${(count / steps).toFixed(0).padStart(4)} nodes  ${((100 * us) / kernel).toFixed(1)} %`,
   );
+}
+// IVL_PROFILE_NODES=N: the N slowest nodes of a step, by name (e.g. the output head's MatMulNBits).
+for (const [node, us] of [...byNode]
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, Number(process.env.IVL_PROFILE_NODES ?? 0))) {
+  console.log(`  node ${node.padEnd(50)} ${(us / steps / 1000).toFixed(3).padStart(8)} ms/token`);
 }
