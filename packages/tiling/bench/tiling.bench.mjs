@@ -115,21 +115,24 @@ for (const [width, height] of [
   writeFileSync(file, jpeg);
   await loadImage(file); // warm up the JIT and sharp
   const threads = tilingThreads();
-  // The same job on the calling thread alone, then with the default threads, in one run.
+  // The same job on the calling thread alone, then on the default threads, one block each
+  // (alternating them run to run measured both worse than either alone).
   const alone = [];
   const decodeTimes = [];
   const totalTimes = [];
   let dims;
-  for (let i = 0; i < 2 * RUNS; i++) {
-    const single = i % 2 === 0;
-    tilingThreads(single ? 1 : threads);
-    let start = performance.now();
-    await decodeImage(file);
-    if (!single) decodeTimes.push(performance.now() - start);
-    start = performance.now();
-    const tiled = await loadImage(file, { maxTiles: 12 });
-    (single ? alone : totalTimes).push(performance.now() - start);
-    dims = tiled.dims;
+  for (const count of [1, threads]) {
+    tilingThreads(count);
+    await loadImage(file, { maxTiles: 12 }); // starts the helpers
+    for (let i = 0; i < RUNS; i++) {
+      let start = performance.now();
+      await decodeImage(file);
+      if (count === threads) decodeTimes.push(performance.now() - start);
+      start = performance.now();
+      const tiled = await loadImage(file, { maxTiles: 12 });
+      (count === 1 ? alone : totalTimes).push(performance.now() - start);
+      dims = tiled.dims;
+    }
   }
   tilingThreads(threads);
   const total = median(totalTimes);
