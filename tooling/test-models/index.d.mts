@@ -1,6 +1,11 @@
 export function tinyModel(
   preset: 'tiny-qwen2' | 'tiny-internlm2' | 'tiny-qwen3' | 'tiny-internlm3',
-  options?: { seed?: number; dtype?: 'fp32' | 'fp16'; layout?: 'internvl' | 'hf' },
+  options?: {
+    seed?: number;
+    dtype?: 'fp32' | 'fp16';
+    layout?: 'internvl' | 'hf';
+    inPlaceAttentionMinBytes?: number;
+  },
 ): Promise<{ checkpoint: string; model: string }>;
 export function presetTokenizer(preset: string): {
   json: Record<string, unknown>;

@@ -30,15 +30,20 @@ const require = createRequire(import.meta.url);
  * A tiny converted model, cached across test files and runs. The cache key includes the
  * converter's built code, so a changed converter never serves a stale model.
  * @param {'tiny-qwen2' | 'tiny-internlm2' | 'tiny-qwen3' | 'tiny-internlm3'} preset
- * @param {{ seed?: number, dtype?: string, layout?: 'internvl' | 'hf' }} [options] `layout: 'hf'`
- *   writes the checkpoint as transformers' `-hf` conversion does (the same values).
+ * @param {{ seed?: number, dtype?: string, layout?: 'internvl' | 'hf', inPlaceAttentionMinBytes?: number }} [options]
+ *   `layout: 'hf'` writes the checkpoint as transformers' `-hf` conversion does (the same values);
+ *   `inPlaceAttentionMinBytes: 0` makes every capacity buffer attend in place (the tiny caches are
+ *   far below the default size).
  * @returns {Promise<{ checkpoint: string, model: string }>}
  */
-export async function tinyModel(preset, { seed = 7, dtype = 'fp32', layout = 'internvl' } = {}) {
+export async function tinyModel(
+  preset,
+  { seed = 7, dtype = 'fp32', layout = 'internvl', inPlaceAttentionMinBytes } = {},
+) {
   const converter = readFileSync(require.resolve('@ivl/convert'));
   const key = createHash('sha256')
     .update(converter)
-    .update(`${preset}:${seed}:${dtype}:${layout}`)
+    .update(`${preset}:${seed}:${dtype}:${layout}:${inPlaceAttentionMinBytes ?? 'default'}`)
     .digest('hex')
     .slice(0, 16);
   const base = join(tmpdir(), `ivl-test-model-${preset}-${key}`);
@@ -52,7 +57,7 @@ export async function tinyModel(preset, { seed = 7, dtype = 'fp32', layout = 'in
     tokenizer: presetTokenizer(preset),
     layout,
   });
-  await convertCheckpoint(`${unique}-hf`, `${unique}-ivl`, { dtype });
+  await convertCheckpoint(`${unique}-hf`, `${unique}-ivl`, { dtype, inPlaceAttentionMinBytes });
   // Another test process may have won the race; either copy is the same model.
   for (const [from, to] of [
     [`${unique}-hf`, checkpoint],

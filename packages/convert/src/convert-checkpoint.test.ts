@@ -54,10 +54,10 @@ describe.each([
     const tokenizer = family === 'qwen2' ? internvlQwen2Tokenizer() : internlm2Tokenizer();
     await writeSyntheticCheckpoint(checkpoint, preset, { seed: 7, tokenizer });
     // The tiny caches are far below the default size for attending in place: every buffer does here.
-    await convertCheckpoint(checkpoint, model, { inPlaceDecodeMinBytes: 0 });
+    await convertCheckpoint(checkpoint, model, { inPlaceAttentionMinBytes: 0 });
     const { dims } = JSON.parse(readFileSync(join(model, 'ivl.json'), 'utf8'));
     const rowBytes = dims.layers * 2 * dims.kvHeads * dims.headDim * 4;
-    await convertCheckpoint(checkpoint, boundaryModel, { inPlaceDecodeMinBytes: boundaryRows * rowBytes });
+    await convertCheckpoint(checkpoint, boundaryModel, { inPlaceAttentionMinBytes: boundaryRows * rowBytes });
   }, 300_000);
 
   describe.each(['node', 'web'] as Runtime[])('on onnxruntime-%s', (runtime) => {
@@ -89,10 +89,11 @@ describe.each([
         });
         expect(Math.max(...result.logitDiffs)).toBeLessThanOrEqual(TOLERANCE);
         expect(result.generated).toEqual(result.expectedTokens);
-        // GroupQueryAttention's presents are as long as the buffer; the in-place branch's the new row.
+        // GroupQueryAttention's presents are as long as the buffer; the in-place branches' the new rows.
         const rows = boundaryRows - 5 + spareRows;
-        const stepRows = spareRows === 5 ? 1 : rows;
-        expect(result.presentRows).toEqual([rows, ...Array(8).fill(stepRows)]);
+        expect(result.presentRows).toEqual(
+          spareRows === 5 ? [prompt.length, ...Array(8).fill(1)] : [rows, ...Array(8).fill(rows)],
+        );
       }
     });
 

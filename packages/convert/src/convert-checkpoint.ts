@@ -40,7 +40,7 @@ export interface ConvertOptions {
    * ones run onnxruntime's `GroupQueryAttention`, whose copy of the buffer costs less there.
    * Tuning only: both compute the same attention. @default 33554432 (32 MiB)
    */
-  readonly inPlaceDecodeMinBytes?: number;
+  readonly inPlaceAttentionMinBytes?: number;
 }
 
 /** What a conversion wrote. */
@@ -128,19 +128,19 @@ export async function convertCheckpoint(
   options: ConvertOptions = {},
 ): Promise<ConvertResult> {
   const started = performance.now();
-  const { dtype = 'fp32', overwrite = false, onProgress, signal, inPlaceDecodeMinBytes } = options;
+  const { dtype = 'fp32', overwrite = false, onProgress, signal, inPlaceAttentionMinBytes } = options;
   const throwIfAborted = () => {
     if (signal?.aborted)
       throw new AbortedError({ message: 'The conversion was aborted.', cause: signal.reason });
   };
   throwIfAborted();
   if (
-    inPlaceDecodeMinBytes !== undefined &&
-    !(Number.isFinite(inPlaceDecodeMinBytes) && inPlaceDecodeMinBytes >= 0)
+    inPlaceAttentionMinBytes !== undefined &&
+    !(Number.isFinite(inPlaceAttentionMinBytes) && inPlaceAttentionMinBytes >= 0)
   ) {
     throw new InvalidArgumentError({
-      argument: 'inPlaceDecodeMinBytes',
-      message: `Expected a number of bytes ≥ 0, got ${String(inPlaceDecodeMinBytes)}; leave it out for the default (32 MiB).`,
+      argument: 'inPlaceAttentionMinBytes',
+      message: `Expected a number of bytes ≥ 0, got ${String(inPlaceAttentionMinBytes)}; leave it out for the default (32 MiB).`,
     });
   }
   const outputExists = await checkOutputDirectory(checkpointDirectory, outputDirectory, overwrite);
@@ -184,7 +184,7 @@ export async function convertCheckpoint(
         'decoder_model_merged',
         (g) =>
           buildDecoderGraph(g, spec, read, {
-            inPlaceDecodeMinBytes,
+            inPlaceAttentionMinBytes,
             onLayer: () => {
               done++;
               progress('decoder_model_merged');

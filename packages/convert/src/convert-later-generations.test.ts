@@ -51,7 +51,7 @@ function convertedModel(preset: Preset, layout: 'internvl' | 'hf') {
           layout,
         });
         // The tiny caches are far below the default size for attending in place: every buffer does here.
-        await convertCheckpoint(checkpoint, model, { inPlaceDecodeMinBytes: 0 });
+        await convertCheckpoint(checkpoint, model, { inPlaceAttentionMinBytes: 0 });
         return { checkpoint, model };
       })(),
     );
@@ -90,16 +90,16 @@ describe.each([
       expect(result.generated).toEqual(result.expectedTokens);
     });
 
-    it('should match the reference with the cache in buffers with spare rows, each decode step attending in place', async () => {
+    it('should match the reference with the cache in buffers with spare rows, the prefill and each decode step attending in place', async () => {
       const result = await decoderParity(runtime, paths.model, paths.checkpoint, prompt, {
         steps: 8,
         spareRows: 5,
       });
       expect(Math.max(...result.logitDiffs)).toBeLessThanOrEqual(TOLERANCE);
       expect(result.generated).toEqual(result.expectedTokens);
-      // The prefill ran GroupQueryAttention (presents as long as the buffers); each one-token step
-      // the in-place branch, whose presents are the new row only.
-      expect(result.presentRows).toEqual([prompt.length + 8 + 5, ...Array(8).fill(1)]);
+      // The prefill and each one-token step ran in place (presents: the new rows only), not
+      // GroupQueryAttention (presents as long as the buffers).
+      expect(result.presentRows).toEqual([prompt.length, ...Array(8).fill(1)]);
     });
   });
 

@@ -56,8 +56,8 @@ describe('convertCheckpoint and the data it must not destroy', () => {
   it('should refuse a cache size for attending in place that is not a number of bytes, before any work', async () => {
     for (const bytes of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
       const out = join(root, 'never-written');
-      expect(await refused(convertCheckpoint(checkpoint, out, { inPlaceDecodeMinBytes: bytes }))).toMatch(
-        /inPlaceDecodeMinBytes|Expected a number of bytes ≥ 0/,
+      expect(await refused(convertCheckpoint(checkpoint, out, { inPlaceAttentionMinBytes: bytes }))).toMatch(
+        /inPlaceAttentionMinBytes|Expected a number of bytes ≥ 0/,
       );
       expect(existsSync(out)).toBe(false);
     }

@@ -30,15 +30,19 @@ const argmax = (values: ArrayLike<number>) => {
 };
 
 // Each backend with both cache layouts: exact-length presents, and capacity buffers written in
-// place (onnxruntime-node) or copied into (onnxruntime-web returns new presents).
+// place (onnxruntime-node) or copied into (onnxruntime-web returns new presents); capacity buffers
+// also with a model whose prefills and steps attend over them in place (GroupQueryAttention
+// otherwise, at these tiny sizes).
 describe.each([
-  ['ort-node cpu', false, () => createNodeBackend({ device: 'cpu' })],
-  ['ort-node cpu', true, () => createNodeBackend({ device: 'cpu' })],
-  ['ort-web wasm', false, () => createWebBackend({ device: 'wasm' })],
-  ['ort-web wasm', true, () => createWebBackend({ device: 'wasm' })],
-] as [string, boolean, () => InferenceBackend][])(
-  'createDecoder on %s, pastCapacity %s',
-  (_, pastCapacity, createBackend) => {
+  ['ort-node cpu', false, () => createNodeBackend({ device: 'cpu' }), undefined],
+  ['ort-node cpu', true, () => createNodeBackend({ device: 'cpu' }), undefined],
+  ['ort-node cpu', true, () => createNodeBackend({ device: 'cpu' }), 0],
+  ['ort-web wasm', false, () => createWebBackend({ device: 'wasm' }), undefined],
+  ['ort-web wasm', true, () => createWebBackend({ device: 'wasm' }), undefined],
+  ['ort-web wasm', true, () => createWebBackend({ device: 'wasm' }), 0],
+] as [string, boolean, () => InferenceBackend, number | undefined][])(
+  'createDecoder on %s, pastCapacity %s, inPlaceAttentionMinBytes %s',
+  (_, pastCapacity, createBackend, inPlaceAttentionMinBytes) => {
     let backend: InferenceBackend;
     let decoder: Decoder;
     let paths: { checkpoint: string; model: string };
@@ -56,7 +60,7 @@ describe.each([
         pastCapacity,
       });
     beforeAll(async () => {
-      paths = await tinyModel('tiny-qwen2');
+      paths = await tinyModel('tiny-qwen2', { inPlaceAttentionMinBytes });
       manifest = JSON.parse(readFileSync(join(paths.model, 'ivl.json'), 'utf8'));
       backend = createBackend();
       decoder = await make(manifest.dims.maxPositionEmbeddings);

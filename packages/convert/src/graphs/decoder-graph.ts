@@ -52,8 +52,10 @@ async function qkvWeights(spec: ModelSpec, read: Read, names: LlmLayerNames) {
  * the codes are those of three separate ones), onnxruntime's `GroupQueryAttention` (the causal
  * attention over past + new keys and the present KV in one kernel), `RotaryEmbedding`, the
  * residual add fused into the next RMSNorm (`SkipSimplifiedLayerNormalization`), gate and up as
- * one projection. A one-token step over a buffer with spare rows attends in place instead (an
- * `If` per layer, see {@link inPlaceDecodeAttention}): there the presents are the new rows only.
+ * one projection. A run of one sequence over a buffer with spare rows of at least
+ * `inPlaceAttentionMinBytes` attends in place instead (an `If` per layer, see
+ * {@link inPlaceDecodeAttention} and {@link inPlacePrefillAttention}): there the presents are the
+ * new rows only.
  */
 export async function buildDecoderGraph(
   g: GraphBuilder,
@@ -61,7 +63,7 @@ export async function buildDecoderGraph(
   read: Read,
   options: DecoderGraphOptions = {},
 ): Promise<void> {
-  const { inPlaceDecodeMinBytes = IN_PLACE_DECODE_MIN_BYTES, onLayer } = options;
+  const { inPlaceAttentionMinBytes = IN_PLACE_ATTENTION_MIN_BYTES, onLayer } = options;
   const {
     hidden: D,
     layers,
@@ -110,12 +112,12 @@ export async function buildDecoderGraph(
   const totalInt32 = int32(totalLength);
   // The cache's float32 bytes a row (every layer's key and value).
   const rowBytes = layers * 2 * KV * Dh * 4;
-  const decodeInPlace = inPlaceDecodeInputs(
+  const inPlaceInputs = inPlaceAttentionInputs(
     g,
     embeds,
     past[0]!.key,
     keys,
-    Math.ceil(inPlaceDecodeMinBytes / rowBytes),
+    Math.ceil(inPlaceAttentionMinBytes / rowBytes),
   );
 
   let residual = embeds;
@@ -186,13 +188,27 @@ export async function buildDecoderGraph(
       );
       return outputs.map((name) => [name, 'float32'] as const);
     });
-    const inPlace = g.branch(`in_place_${layer}`, () =>
-      inPlaceDecodeAttention(g, decodeInPlace, { queries, newKey, newValue: v, pastKey, pastValue }, spec),
-    );
+    const io = { queries, newKey, newValue: v, pastKey, pastValue };
+    const inPlace = g.branch(`in_place_${layer}`, () => inPlaceDecodeAttention(g, inPlaceInputs, io, spec));
+    // A prefill over such a buffer attends in place too, or GroupQueryAttention's presents (as
+    // long as the buffer, every layer's alive until the run ends) would double the cache's memory.
+    const prefillOrGqa = g.branch(`prefill_or_gqa_${layer}`, () => {
+      const prefill = g.branch(`in_place_prefill_${layer}`, () =>
+        inPlacePrefillAttention(g, inPlaceInputs, io, spec),
+      );
+      const outputs = g.node(
+        'If',
+        [inPlaceInputs.condition],
+        { then_branch: { g: prefill }, else_branch: { g: gqa } },
+        { outputs: 3 },
+      );
+      return outputs.map((name) => [name, 'float32'] as const);
+    });
+    // One If on a decode step (its cost, ~30–100 µs, is paid per layer and step).
     const [attention] = g.node(
       'If',
-      [decodeInPlace.condition],
-      { then_branch: { g: inPlace }, else_branch: { g: gqa } },
+      [inPlaceInputs.decodeCondition],
+      { then_branch: { g: inPlace }, else_branch: { g: prefillOrGqa } },
       {
         outputs: [g.fresh('attention'), `present.${layer}.key`, `present.${layer}.value`],
       },
@@ -241,15 +257,15 @@ export async function buildDecoderGraph(
  * 2.9 ms a step in GroupQueryAttention against 8.3 in the branches; InternVL3.5-1B (229 KB a
  * row) broke even near 256 rows (56 MB) and gained from there on (tooling/llm-bench README).
  */
-export const IN_PLACE_DECODE_MIN_BYTES = 32 * 1024 * 1024;
+export const IN_PLACE_ATTENTION_MIN_BYTES = 32 * 1024 * 1024;
 
 /** Options of {@link buildDecoderGraph}. */
 export interface DecoderGraphOptions {
   /**
    * One-token steps over a cache buffer of at least this many bytes (all layers' float32 keys
-   * and values, spare rows included) attend in place. @default {@link IN_PLACE_DECODE_MIN_BYTES}
+   * and values, spare rows included) attend in place. @default {@link IN_PLACE_ATTENTION_MIN_BYTES}
    */
-  readonly inPlaceDecodeMinBytes?: number;
+  readonly inPlaceAttentionMinBytes?: number;
   readonly onLayer?: (done: number) => void;
 }
 
@@ -258,10 +274,15 @@ function dimOf(g: GraphBuilder, value: string, axis: number): string {
   return g.op('Gather', [g.op('Shape', [value]), g.scalar(axis, 'int64')]);
 }
 
-/** Values shared by the layers' in-place decode attention. */
+/** Values shared by the layers' in-place attention. */
 interface InPlaceInputs {
-  /** One new token, and a past buffer with spare rows (`decoderPast: 'capacity'`) of at least the minimum rows. */
+  /** One sequence and a past buffer with spare rows (`decoderPast: 'capacity'`) of at least the minimum rows. */
   readonly condition: string;
+  /** That, with one new token: a decode step. */
+  readonly decodeCondition: string;
+  /** New tokens T and past buffer rows P, int64 scalars. */
+  readonly tokens: string;
+  readonly pastRows: string;
   /** `[P]`: 0 for the valid past rows, −1e30 for the spare ones. */
   readonly pastMask: string;
   /** `[P, 1]`: how the scores over past and new keys split. */
@@ -269,7 +290,7 @@ interface InPlaceInputs {
 }
 
 // Only for one sequence (batch 1, as the runtime runs): a padded batch's rows differ in length.
-function inPlaceDecodeInputs(
+function inPlaceAttentionInputs(
   g: GraphBuilder,
   embeds: string,
   pastKey: string,
@@ -283,18 +304,19 @@ function inPlaceDecodeInputs(
   // `keys` is [B]; its largest entry makes a scalar, which only batch 1 uses.
   const validPast = g.op('Sub', [g.op('ReduceMax', [keys], { keepdims: { i: 0 } }), tokens]);
   const condition = g.op('And', [
-    g.op('And', [g.op('Equal', [tokens, one]), g.op('Equal', [dim(embeds, 0), one])]),
+    g.op('Equal', [dim(embeds, 0), one]),
     g.op('And', [
       g.op('Greater', [pastRows, validPast]),
       g.op('GreaterOrEqual', [pastRows, g.scalar(minRows, 'int64')]),
     ]),
   ]);
+  const decodeCondition = g.op('And', [condition, g.op('Equal', [tokens, one])]);
   const rows = g.op('Range', [g.scalar(0, 'int64'), pastRows, g.scalar(1, 'int64')]);
   const pastMask = g.op('Where', [g.op('Less', [rows, validPast]), g.scalar(0), g.scalar(-1e30)]);
   const splitSizes = g.op('Concat', [g.op('Unsqueeze', [pastRows, g.int64s([0])]), g.int64s([1])], {
     axis: { i: 0 },
   });
-  return { condition, pastMask, splitSizes };
+  return { condition, decodeCondition, tokens, pastRows, pastMask, splitSizes };
 }
 
 /**
@@ -335,6 +357,79 @@ function inPlaceDecodeAttention(
   ) as [string, string];
   const attended = g.op('Add', [g.op('MatMul', [pastWeights, io.pastValue]), g.op('Mul', [newWeights, v])]);
   const attention = g.op('Reshape', [attended, g.int64s([0, 1, H * Dh])]);
+  return [
+    [attention, 'float32'],
+    [k, 'float32'],
+    [v, 'float32'],
+  ];
+}
+
+/**
+ * A prefill's attention (T new tokens of one sequence) over a past buffer with spare rows, read
+ * where it lies as in {@link inPlaceDecodeAttention}: per KV head one matmul of its G·T queries
+ * (g-major) with the past keys (spare rows masked) and one with the T new keys (causal), one
+ * softmax, the weighted sums. Presents are the new rows only.
+ */
+function inPlacePrefillAttention(
+  g: GraphBuilder,
+  shared: InPlaceInputs,
+  io: { queries: string; newKey: string; newValue: string; pastKey: string; pastValue: string },
+  spec: ModelSpec,
+): (readonly [string, 'float32'])[] {
+  const { heads: H, kvHeads: KV, headDim: Dh } = spec.llm;
+  const G = H / KV;
+  const scale = { f: 1 / Math.sqrt(Dh) };
+  const byHead = (value: string, heads: number[]) => g.op('Reshape', [value, g.int64s([0, 0, ...heads, Dh])]);
+  // [1, T, KV, G, Dh] → [1, KV, G, T, Dh] → [1, KV, G·T, Dh]
+  const q = g.op('Reshape', [
+    g.op('Transpose', [byHead(io.queries, [KV, G])], { perm: { ints: [0, 2, 3, 1, 4] } }),
+    g.int64s([0, 0, -1, Dh]),
+  ]);
+  // [1, T, KV, Dh] → [1, KV, T, Dh]
+  const k = g.op('Transpose', [byHead(io.newKey, [KV])], { perm: { ints: [0, 2, 1, 3] } });
+  const v = g.op('Transpose', [byHead(io.newValue, [KV])], { perm: { ints: [0, 2, 1, 3] } });
+  // Query row g·T + t sees new key t' ≤ t: [T, T] tiled G times down.
+  const steps = g.op('Range', [g.scalar(0, 'int64'), shared.tokens, g.scalar(1, 'int64')]);
+  const future = g.op('Greater', [
+    g.op('Unsqueeze', [steps, g.int64s([0])]),
+    g.op('Unsqueeze', [steps, g.int64s([1])]),
+  ]);
+  const causal = g.op('Tile', [g.op('Where', [future, g.scalar(-1e30), g.scalar(0)]), g.int64s([G, 1])]);
+  const pastScores = g.op('Add', [
+    g.op('FusedMatMul', [q, io.pastKey], { transB: { i: 1 }, alpha: scale }, 'com.microsoft'),
+    shared.pastMask,
+  ]);
+  const newScores = g.op('Add', [
+    g.op('FusedMatMul', [q, k], { transB: { i: 1 }, alpha: scale }, 'com.microsoft'),
+    causal,
+  ]);
+  const probabilities = g.op('Softmax', [g.op('Concat', [pastScores, newScores], { axis: { i: -1 } })], {
+    axis: { i: -1 },
+  });
+  const splitSizes = g.op(
+    'Concat',
+    [g.op('Unsqueeze', [shared.pastRows, g.int64s([0])]), g.op('Unsqueeze', [shared.tokens, g.int64s([0])])],
+    { axis: { i: 0 } },
+  );
+  const [pastWeights, newWeights] = g.node(
+    'Split',
+    [probabilities, splitSizes],
+    { axis: { i: -1 } },
+    {
+      outputs: 2,
+    },
+  ) as [string, string];
+  const attended = g.op('Add', [
+    g.op('MatMul', [pastWeights, io.pastValue]),
+    g.op('MatMul', [newWeights, v]),
+  ]);
+  // [1, KV, G·T, Dh] → [1, KV, G, T, Dh] → [1, T, KV, G, Dh] → [1, T, H·Dh]
+  const attention = g.op('Reshape', [
+    g.op('Transpose', [g.op('Reshape', [attended, g.int64s([0, KV, G, -1, Dh])])], {
+      perm: { ints: [0, 3, 1, 2, 4] },
+    }),
+    g.int64s([0, 0, H * Dh]),
+  ]);
   return [
     [attention, 'float32'],
     [k, 'float32'],
