@@ -280,9 +280,8 @@ interface InPlaceInputs {
   readonly condition: string;
   /** That, with one new token: a decode step. */
   readonly decodeCondition: string;
-  /** New tokens T, past buffer rows P and valid past rows, int64 scalars. */
+  /** New tokens T and valid past rows, int64 scalars. */
   readonly tokens: string;
-  readonly pastRows: string;
   readonly validPast: string;
   /** `[P]`: 0 for the valid past rows, −1e30 for the spare ones. */
   readonly pastMask: string;
@@ -317,7 +316,25 @@ function inPlaceAttentionInputs(
   const splitSizes = g.op('Concat', [g.op('Unsqueeze', [pastRows, g.int64s([0])]), g.int64s([1])], {
     axis: { i: 0 },
   });
-  return { condition, decodeCondition, tokens, pastRows, validPast, pastMask, splitSizes };
+  return { condition, decodeCondition, tokens, validPast, pastMask, splitSizes };
+}
+
+/** A layer's attention inputs, as both in-place branches read them. */
+interface AttentionIo {
+  readonly queries: string;
+  readonly newKey: string;
+  readonly newValue: string;
+  readonly pastKey: string;
+  readonly pastValue: string;
+}
+
+/** An in-place branch's outputs: the attention `[B, T, H·Dh]`, then the new rows as presents. */
+type BranchOutputs = (readonly [string, 'float32'])[];
+
+/** Head counts, query heads per KV head and the softmax scale of the LLM's attention. */
+function attentionShape(spec: ModelSpec) {
+  const { heads: H, kvHeads: KV, headDim: Dh } = spec.llm;
+  return { H, KV, Dh, G: H / KV, scale: { f: 1 / Math.sqrt(Dh) } };
 }
 
 /**
@@ -331,12 +348,10 @@ function inPlaceAttentionInputs(
 function inPlaceDecodeAttention(
   g: GraphBuilder,
   shared: InPlaceInputs,
-  io: { queries: string; newKey: string; newValue: string; pastKey: string; pastValue: string },
+  io: AttentionIo,
   spec: ModelSpec,
-): (readonly [string, 'float32'])[] {
-  const { heads: H, kvHeads: KV, headDim: Dh } = spec.llm;
-  const G = H / KV;
-  const scale = { f: 1 / Math.sqrt(Dh) };
+): BranchOutputs {
+  const { H, KV, Dh, G, scale } = attentionShape(spec);
   const q = g.op('Reshape', [io.queries, g.int64s([0, KV, G, Dh])]);
   const k = g.op('Reshape', [io.newKey, g.int64s([0, KV, 1, Dh])]);
   const v = g.op('Reshape', [io.newValue, g.int64s([0, KV, 1, Dh])]);
@@ -377,12 +392,10 @@ function inPlaceDecodeAttention(
 function inPlacePrefillAttention(
   g: GraphBuilder,
   shared: InPlaceInputs,
-  io: { queries: string; newKey: string; newValue: string; pastKey: string; pastValue: string },
+  io: AttentionIo,
   spec: ModelSpec,
-): (readonly [string, 'float32'])[] {
-  const { heads: H, kvHeads: KV, headDim: Dh } = spec.llm;
-  const G = H / KV;
-  const scale = { f: 1 / Math.sqrt(Dh) };
+): BranchOutputs {
+  const { H, KV, Dh, G, scale } = attentionShape(spec);
   const byHead = (value: string, heads: number[]) => g.op('Reshape', [value, g.int64s([0, 0, ...heads, Dh])]);
   // [1, T, KV, G, Dh] → [1, KV, G, T, Dh] → [1, KV, G·T, Dh]
   const q = g.op('Reshape', [
