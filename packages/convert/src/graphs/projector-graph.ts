@@ -30,10 +30,6 @@ export async function buildProjectorGraph(g: GraphBuilder, spec: ModelSpec, read
 export async function buildEmbedTokensGraph(g: GraphBuilder, spec: ModelSpec, read: Read): Promise<void> {
   const name = llmTensorNames(spec).embed;
   const ids = g.input('input_ids', 'int64', ['batch', 'sequence']);
-  const table = g.weight(name, await read(name), [spec.llm.vocabSize, spec.llm.hidden]);
-  g.output(g.op('Gather', [table, ids], { axis: { i: 0 } }), 'inputs_embeds', 'float32', [
-    'batch',
-    'sequence',
-    spec.llm.hidden,
-  ]);
+  const table = g.gatherRows(ids, name, await read(name), spec.llm.vocabSize, spec.llm.hidden);
+  g.output(table, 'inputs_embeds', 'float32', ['batch', 'sequence', spec.llm.hidden]);
 }

@@ -212,6 +212,7 @@ export async function decoderParity(
     const logitDiffs: number[] = [];
     const logitCosines: number[] = [];
     const embedDiffs: number[] = [];
+    const embedCosines: number[] = [];
     const generated: number[] = [];
     const expectedTokens: number[] = [];
     const presentRows: number[] = [];
@@ -222,6 +223,7 @@ export async function decoderParity(
       });
       const referenceEmbeds = referenceDecoder.embed(ids);
       embedDiffs.push(maxAbsDiff(embeds!.data, referenceEmbeds));
+      embedCosines.push(cosine(embeds!.data, referenceEmbeds));
       const pastRows = spareRows > 0 ? rows : pastLength;
       const feeds = decoderFeeds(embeds!.data, 1, T, D, pastLength, past, pastRows, { KV, Dh });
       const outputs = await decoder.run(feeds);
@@ -243,7 +245,7 @@ export async function decoderParity(
       expectedTokens.push(argmax(expected, (T - 1) * V, V));
       ids = [next];
     }
-    return { logitDiffs, logitCosines, embedDiffs, generated, expectedTokens, presentRows };
+    return { logitDiffs, logitCosines, embedDiffs, embedCosines, generated, expectedTokens, presentRows };
   } finally {
     await embed.release();
     await decoder.release();
