@@ -1,14 +1,34 @@
-// One dtype of ivl's LLM stage, in its own process (so peak RSS is this model's alone):
-// prefill of a 103- and a 1,829-token prompt, then 64 greedy decode steps. Prints one JSON line.
+// One dtype of ivl's LLM stage, in its own process (so peak RSS is this stage's alone, as
+// llama.cpp's is its LLM's without the vision projector): the embedding and decoder sessions under
+// the runtime's decoder, prefill of a 103- and a 1,829-token prompt, then 64 greedy decode steps.
+// Prints one JSON line.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createNodeBackend } from '@ivl/backend-node';
-import { loadModel, modelStoreFromDirectory } from '@ivl/runtime/node';
+import { createDecoder } from '@ivl/decoder';
+import { modelStoreFromDirectory } from '@ivl/runtime/node';
 import { printRun, promptIds } from './bench-run.mjs';
 
 const [modelDir, dtype, threads, decodeTokens] = process.argv.slice(2);
 const backend = createNodeBackend({ device: 'cpu', threads: Number(threads) });
 await backend.init();
-const loaded = await loadModel(modelStoreFromDirectory(modelDir), backend, { dtype });
-const { decoder } = loaded;
+const manifest = JSON.parse(readFileSync(join(modelDir, 'ivl.json'), 'utf8'));
+const store = modelStoreFromDirectory(modelDir);
+const session = async (part) => backend.createSession(await store.partSource(manifest.files[part][dtype]));
+const embedSession = await session('embed_tokens');
+const decoderSession = await session('decoder_model_merged');
+// As loadModel makes it.
+const decoder = createDecoder({
+  embedSession,
+  decoderSession,
+  layers: manifest.dims.layers,
+  kvHeads: manifest.dims.kvHeads,
+  headDim: manifest.dims.headDim,
+  hidden: manifest.dims.llmHidden,
+  maxContextTokens: manifest.dims.maxPositionEmbeddings,
+  imageContextTokenId: manifest.tokens.imgContext,
+  pastCapacity: manifest.decoderPast === 'capacity',
+});
 const argmax = (logits) => {
   let best = 0;
   for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
@@ -43,5 +63,5 @@ const decode = async (run) => {
 const afterLong = await decode(long);
 long.cache.dispose();
 const { tokens, seconds: decodeSeconds } = await decode(kept);
-await loaded.dispose();
+await Promise.all([embedSession.dispose(), decoderSession.dispose()]);
 printRun({ short, long, afterLong, decodeTokens: Number(decodeTokens), decodeSeconds, tokens });
