@@ -1,5 +1,6 @@
 // Where a decode step's time goes: onnxruntime's profiler over the decoder of one converted
 // model (the bench's), a 103-token prefill then 32 decode steps; prints the top ops per token.
+// IVL_PROFILE_PREFILL=N: N prefills of the prompt instead (after the first), the top ops per prefill.
 //   [IVL_BENCH_PRESET=internvl3_5-1b] [IVL_PROFILE_NODES=8] node bench/profile-decoder.mjs [fp32|q8|q4]
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -60,9 +61,16 @@ const step = async (n) => {
   length = total;
 };
 await step(promptLength);
-const steps = 32;
+const prefills = Number(process.env.IVL_PROFILE_PREFILL ?? 0);
+const steps = prefills || 32;
 const started = performance.now();
-for (let i = 0; i < steps; i++) await step(1);
+for (let i = 0; i < steps; i++) {
+  if (prefills) {
+    length = 0;
+    past = Object.fromEntries(names.map((n) => [`past_key_values.${n}`, buffers[n]]));
+  }
+  await step(prefills ? promptLength : 1);
+}
 const wall = (performance.now() - started) / steps;
 session.endProfiling();
 // onnxruntime-node names the file <prefix>_<date>.json and does not return it.
@@ -75,7 +83,7 @@ const file = join(
 );
 const events = JSON.parse(readFileSync(file, 'utf8'));
 rmSync(file, { force: true });
-// Only the decode runs: the events after the second model_run begins.
+// Only the timed runs: the events after the second model_run begins.
 const runs = events.filter((e) => e.name === 'model_run');
 const decodeStart = runs[1]?.ts ?? 0;
 const byOp = new Map();
@@ -91,18 +99,19 @@ for (const e of events) {
   byOp.get(op).count++;
   kernel += e.dur;
 }
+const unit = prefills ? 'ms/prefill' : 'ms/token';
 const runUs = runs.slice(1).reduce((sum, e) => sum + e.dur, 0) / steps;
 console.log(
-  `${dtype}: ${wall.toFixed(2)} ms per decode step in JS (${(1000 / wall).toFixed(1)} tokens/s); model_run ${(runUs / 1000).toFixed(2)} ms; kernels ${(kernel / steps / 1000).toFixed(2)} ms`,
+  `${dtype}: ${wall.toFixed(2)} ms per ${prefills ? `${promptLength}-token prefill` : 'decode step'} in JS (${(((prefills ? promptLength : 1) * 1000) / wall).toFixed(1)} tokens/s); model_run ${(runUs / 1000).toFixed(2)} ms; kernels ${(kernel / steps / 1000).toFixed(2)} ms`,
 );
 for (const [op, { us, count }] of [...byOp].sort((a, b) => b[1].us - a[1].us).slice(0, 15)) {
   console.log(
-    `  ${op.padEnd(34)} ${(us / steps / 1000).toFixed(3).padStart(8)} ms/token  ${(count / steps).toFixed(0).padStart(4)} nodes  ${((100 * us) / kernel).toFixed(1)} %`,
+    `  ${op.padEnd(34)} ${(us / steps / 1000).toFixed(3).padStart(8)} ${unit}  ${(count / steps).toFixed(0).padStart(4)} nodes  ${((100 * us) / kernel).toFixed(1)} %`,
   );
 }
 // IVL_PROFILE_NODES=N: the N slowest nodes of a step, by name (e.g. the output head's MatMulNBits).
 for (const [node, us] of [...byNode]
   .sort((a, b) => b[1] - a[1])
   .slice(0, Number(process.env.IVL_PROFILE_NODES ?? 0))) {
-  console.log(`  node ${node.padEnd(50)} ${(us / steps / 1000).toFixed(3).padStart(8)} ms/token`);
+  console.log(`  node ${node.padEnd(50)} ${(us / steps / 1000).toFixed(3).padStart(8)} ${unit}`);
 }
