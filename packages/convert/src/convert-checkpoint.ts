@@ -35,9 +35,10 @@ export interface ConvertOptions {
   readonly onProgress?: (event: { readonly stage: string; readonly fraction: number }) => void;
   readonly signal?: AbortSignal;
   /**
-   * The decoder graph's one-token steps over a KV-cache buffer of at least this many bytes (all
-   * layers' float32 keys and values, spare rows included) attend over the buffer in place; smaller
-   * ones run onnxruntime's `GroupQueryAttention`, whose copy of the buffer costs less there.
+   * The decoder graph's runs of one sequence (prefills and one-token steps) over a KV-cache buffer
+   * of at least this many bytes (all layers' float32 keys and values, spare rows included) attend
+   * over the buffer in place; smaller ones run onnxruntime's `GroupQueryAttention`, whose copy of
+   * the buffer costs less there.
    * Tuning only: both compute the same attention. @default 33554432 (32 MiB)
    */
   readonly inPlaceAttentionMinBytes?: number;

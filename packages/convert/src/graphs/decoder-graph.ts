@@ -251,7 +251,7 @@ export async function buildDecoderGraph(
 }
 
 /**
- * The cache size from which a one-token step attends in place. Below it GroupQueryAttention's
+ * The cache size from which a run of one sequence attends in place. Below it GroupQueryAttention's
  * copy of the buffer costs less than the 2 × layers extra nodes of the in-place branch (an `If`
  * costs ~170 µs on its own on a 2-core CPU): InternVL2.5-1B q4 at a 256-row buffer (6 MB) took
  * 2.9 ms a step in GroupQueryAttention against 8.3 in the branches; InternVL3.5-1B (229 KB a
@@ -262,8 +262,9 @@ export const IN_PLACE_ATTENTION_MIN_BYTES = 32 * 1024 * 1024;
 /** Options of {@link buildDecoderGraph}. */
 export interface DecoderGraphOptions {
   /**
-   * One-token steps over a cache buffer of at least this many bytes (all layers' float32 keys
-   * and values, spare rows included) attend in place. @default {@link IN_PLACE_ATTENTION_MIN_BYTES}
+   * Prefills and one-token steps of one sequence over a cache buffer of at least this many bytes
+   * (all layers' float32 keys and values, spare rows included) attend in place.
+   * @default {@link IN_PLACE_ATTENTION_MIN_BYTES}
    */
   readonly inPlaceAttentionMinBytes?: number;
   readonly onLayer?: (done: number) => void;
