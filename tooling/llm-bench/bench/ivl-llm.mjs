@@ -17,7 +17,7 @@ const store = modelStoreFromDirectory(modelDir);
 const session = async (part) => backend.createSession(await store.partSource(manifest.files[part][dtype]));
 const embedSession = await session('embed_tokens');
 const decoderSession = await session('decoder_model_merged');
-// As loadModel makes it.
+// As loadModel makes it (packages/runtime/src/load-model.ts).
 const decoder = createDecoder({
   embedSession,
   decoderSession,
@@ -27,7 +27,7 @@ const decoder = createDecoder({
   hidden: manifest.dims.llmHidden,
   maxContextTokens: manifest.dims.maxPositionEmbeddings,
   imageContextTokenId: manifest.tokens.imgContext,
-  pastCapacity: manifest.decoderPast === 'capacity',
+  pastCapacity: manifest.decoderPast === 'capacity' && !backend.capabilities.deviceResidentOutputs,
 });
 const argmax = (logits) => {
   let best = 0;

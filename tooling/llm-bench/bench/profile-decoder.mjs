@@ -39,7 +39,8 @@ const buffer = (rows) =>
   new ort.Tensor('float32', new Float32Array(kvHeads * rows * headDim), [1, kvHeads, rows, headDim]);
 const names = Array.from({ length: layers }, (_, l) => [`${l}.key`, `${l}.value`]).flat();
 const buffers = Object.fromEntries(names.map((n) => [n, buffer(capacity)]));
-let past = Object.fromEntries(names.map((n) => [`past_key_values.${n}`, buffers[n]]));
+const emptyPast = () => Object.fromEntries(names.map((n) => [`past_key_values.${n}`, buffers[n]]));
+let past = emptyPast();
 let length = 0;
 const step = async (n) => {
   const total = length + n;
@@ -67,7 +68,7 @@ const started = performance.now();
 for (let i = 0; i < steps; i++) {
   if (prefills) {
     length = 0;
-    past = Object.fromEntries(names.map((n) => [`past_key_values.${n}`, buffers[n]]));
+    past = emptyPast();
   }
   await step(prefills ? promptLength : 1);
 }
