@@ -1,21 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import { BackendUnavailableError } from '@ivl/core';
 import { describeBackendConformance } from '@ivl/core/test';
 import { describe, expect, it } from 'vitest';
 import { createNodeBackend } from './node-backend.js';
-
-const fixture = (name: string) =>
-  fileURLToPath(new URL(`../../../tooling/fixtures/onnx/${name}`, import.meta.url));
-const fixtures = {
-  add: fixture('add.onnx'),
-  gather: fixture('gather.onnx'),
-  external: {
-    model: fixture('external.onnx'),
-    externalData: [{ path: 'external.onnx_data', data: fixture('external.onnx_data') }],
-  },
-  castHalf: fixture('cast-half.onnx'),
-  missing: fixture('missing.onnx'),
-};
+import { fixtures } from './test-support/fixtures.js';
 
 describeBackendConformance('ort-node cpu', () => createNodeBackend({ device: 'cpu' }), fixtures);
 describe.runIf(process.env.IVL_GPU)('on a GPU machine', () => {

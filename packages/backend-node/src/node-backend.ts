@@ -8,14 +8,18 @@ import {
   BackendUnavailableError,
   checkRun,
   type InferenceBackend,
+  InvalidArgumentError,
   ModelLoadError,
   type ModelSource,
   probeModelBytes,
+  type Tensor,
+  type TensorDataType,
   throwIfAborted,
   toRunError,
 } from '@ivl/core';
 import type * as ort from 'onnxruntime-node';
-import { fromOrtTensor, toOrtFeeds } from './ort-tensors.js';
+import { castHalfModelBytes, identityModelBytes, type ModelDtype } from './one-node-models.js';
+import { fromOrtDeviceTensor, fromOrtTensor, toOrtFeeds } from './ort-tensors.js';
 
 /** Devices onnxruntime-node can run on. */
 export type NodeDevice = 'cpu' | 'cuda' | 'webgpu';
@@ -36,23 +40,36 @@ export interface NodeBackendSettings {
  * - cuda: Linux x64 with NVIDIA drivers; onnxruntime-node's install script downloads the CUDA
  *   libraries (allow it to run, e.g. pnpm `allowBuilds: { onnxruntime-node: true }`);
  * - webgpu: bundled (Dawn); needs a GPU adapter (Vulkan on Linux, D3D12 on Windows, Metal on macOS).
+ *   Outputs can stay in GPU buffers between runs (`deviceOutputs`: onnxruntime-node binds them as
+ *   `gpu-buffer`, its only device location).
  */
 const DEVICES: Readonly<
-  Record<NodeDevice, { readonly providers: readonly string[]; readonly fp16: boolean; readonly hint: string }>
+  Record<
+    NodeDevice,
+    {
+      readonly providers: readonly string[];
+      readonly fp16: boolean;
+      readonly deviceResident: boolean;
+      readonly hint: string;
+    }
+  >
 > = Object.freeze({
   cpu: {
     providers: ['cpu'],
     fp16: false,
+    deviceResident: false,
     hint: 'The CPU provider is bundled with onnxruntime-node; reinstall onnxruntime-node.',
   },
   cuda: {
     providers: ['cuda'],
     fp16: true,
+    deviceResident: false,
     hint: 'Install the CUDA libraries: let onnxruntime-node run its install script (pnpm: allowBuilds onnxruntime-node: true), on Linux x64 with an NVIDIA driver. Or list "cpu" as a fallback.',
   },
   webgpu: {
     providers: ['webgpu'],
     fp16: true,
+    deviceResident: true,
     hint: 'No WebGPU adapter was found: a GPU with Vulkan (Linux), D3D12 (Windows) or Metal (macOS) drivers is needed. Or list "cpu" as a fallback.',
   },
 });
@@ -94,6 +111,29 @@ function missingCudaLibraries(): string | undefined {
     : undefined;
 }
 
+/** Whether float16 kernels run on a device: a one-node Cast from float16, run once. */
+async function runsFloat16(
+  module: typeof ort,
+  options: ort.InferenceSession.SessionOptions,
+): Promise<boolean> {
+  try {
+    // Fatal messages only: an adapter without shader-f16 is an answer here, not an error to print.
+    const session = await module.InferenceSession.create(castHalfModelBytes(), {
+      ...options,
+      logSeverityLevel: 4,
+    });
+    try {
+      // 0x3c00 is 1.0 in half precision.
+      const { y } = await session.run({ x: new module.Tensor('float16', Uint16Array.of(0x3c00), [1]) });
+      return y?.data[0] === 1;
+    } finally {
+      await session.release();
+    }
+  } catch {
+    return false;
+  }
+}
+
 function describeSource(source: ModelSource): string {
   if (typeof source === 'string') return source;
   if (source instanceof Uint8Array) return `model bytes (${source.byteLength})`;
@@ -117,6 +157,11 @@ export function createNodeBackend(settings: NodeBackendSettings = {}): Inference
   const sessions = new Set<ort.InferenceSession>();
   let chosen: NodeDevice | undefined;
   let initPromise: Promise<void> | undefined;
+  // Whether the WebGPU adapter has shader-f16 (probed in init): without it no float16 kernel runs.
+  let webgpuHalf = false;
+  // Per dtype, a session of identityModelBytes on the chosen device with its output in host
+  // memory: what copies a device tensor back (made on first use).
+  const identities = new Map<ModelDtype, Promise<ort.InferenceSession>>();
 
   const sessionOptions = (device: NodeDevice): ort.InferenceSession.SessionOptions => ({
     intraOpNumThreads: threads,
@@ -151,6 +196,7 @@ export function createNodeBackend(settings: NodeBackendSettings = {}): Inference
       try {
         const probe = await module.InferenceSession.create(probeModelBytes(), sessionOptions(device));
         await probe.release();
+        if (device === 'webgpu') webgpuHalf = await runsFloat16(module, sessionOptions(device));
         chosen = device;
         return;
       } catch (error) {
@@ -174,6 +220,28 @@ export function createNodeBackend(settings: NodeBackendSettings = {}): Inference
     });
   };
 
+  const download = async (tensor: ort.Tensor, dtype: TensorDataType): Promise<Tensor> => {
+    const module = await loadOrt();
+    let identity = identities.get(dtype as ModelDtype);
+    if (!identity) {
+      identity = module.InferenceSession.create(
+        identityModelBytes(dtype as ModelDtype),
+        sessionOptions(chosen!),
+      );
+      identities.set(dtype as ModelDtype, identity);
+      identity.then(
+        (session) => sessions.add(session),
+        () => identities.delete(dtype as ModelDtype),
+      );
+    }
+    try {
+      const { y } = await (await identity).run({ x: tensor });
+      return fromOrtTensor('y', y!);
+    } catch (error) {
+      throw toRunError(error, { backend: `ort-node/${chosen}`, described: 'a device tensor download' });
+    }
+  };
+
   const backend: InferenceBackend = {
     specificationVersion: 'v1',
     name: 'ort-node',
@@ -186,7 +254,12 @@ export function createNodeBackend(settings: NodeBackendSettings = {}): Inference
     },
     get capabilities(): BackendCapabilities {
       const device = chosen ?? devices[0] ?? 'cpu';
-      return { device, fp16: DEVICES[device]?.fp16 ?? false, contribOps: true, deviceResidentOutputs: false };
+      return {
+        device,
+        fp16: device === 'webgpu' ? webgpuHalf : (DEVICES[device]?.fp16 ?? false),
+        contribOps: true,
+        deviceResidentOutputs: DEVICES[device]?.deviceResident ?? false,
+      };
     },
     async createSession(source, options = {}) {
       await backend.init();
@@ -210,9 +283,15 @@ export function createNodeBackend(settings: NodeBackendSettings = {}): Inference
             message: `Model file not found: ${modelPath}. Check the model directory (ivl.json lists the files).`,
           });
       }
-      const sessionOptions_ = {
+      const sessionOptions_: ort.InferenceSession.SessionOptions = {
         ...sessionOptions(chosen!),
         ...(options.threads !== undefined && { intraOpNumThreads: options.threads }),
+        ...(DEVICES[chosen!].deviceResident &&
+          options.deviceOutputs?.length && {
+            preferredOutputLocation: Object.fromEntries(
+              options.deviceOutputs.map((name) => [name, 'gpu-buffer' as const]),
+            ),
+          }),
       };
       let session: ort.InferenceSession;
       try {
@@ -257,6 +336,15 @@ export function createNodeBackend(settings: NodeBackendSettings = {}): Inference
         outputNames: session.outputNames,
         async run(feeds, runOptions = {}) {
           checkRun({ disposed, described, inputNames: session.inputNames, feeds, signal: runOptions.signal });
+          if (chosen === 'webgpu' && !webgpuHalf) {
+            const half = Object.entries(feeds).find(([, value]) => value.dtype === 'float16');
+            if (half) {
+              throw new InvalidArgumentError({
+                argument: half[0],
+                message: `Input "${half[0]}" is float16 but this WebGPU adapter lacks the shader-f16 feature. Convert it to float32 (or use an fp32 model), or use the cpu device.`,
+              });
+            }
+          }
           let results: ort.InferenceSession.ReturnType;
           try {
             const ortFeeds = toOrtFeeds(module, feeds);
@@ -267,7 +355,12 @@ export function createNodeBackend(settings: NodeBackendSettings = {}): Inference
             throw toRunError(error, { backend: `ort-node/${chosen}`, described });
           }
           return Object.fromEntries(
-            Object.entries(results).map(([name, tensor]) => [name, fromOrtTensor(name, tensor)]),
+            Object.entries(results).map(([name, tensor]) => [
+              name,
+              tensor.location === 'gpu-buffer'
+                ? fromOrtDeviceTensor(name, tensor, download)
+                : fromOrtTensor(name, tensor),
+            ]),
           );
         },
         async dispose() {
@@ -280,6 +373,8 @@ export function createNodeBackend(settings: NodeBackendSettings = {}): Inference
       return wrapped;
     },
     async dispose() {
+      await Promise.allSettled(identities.values());
+      identities.clear();
       await Promise.all([...sessions].map((session) => session.release()));
       sessions.clear();
     },

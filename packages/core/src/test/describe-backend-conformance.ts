@@ -3,6 +3,7 @@ import type { InferenceBackend, ModelSource } from '../backend/inference-backend
 import { AbortedError } from '../errors/aborted-error.js';
 import { DisposedError } from '../errors/disposed-error.js';
 import { InferenceError } from '../errors/inference-error.js';
+import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { IvlError } from '../errors/ivl-error.js';
 import { ModelLoadError } from '../errors/model-load-error.js';
 import { SessionDisposedError } from '../errors/session-disposed-error.js';
@@ -92,10 +93,18 @@ export function describeBackendConformance(
         expect(Array.from((y as Tensor<'float32'>).data)).toEqual([9, 12]);
       }));
 
-    it('should take float16 inputs as raw half bits', () =>
+    it('should take float16 inputs as raw half bits (a WebGPU adapter without shader-f16: refuse them, typed)', () =>
       withBackend(async (backend) => {
         const session = await backend.createSession(fixtures.castHalf);
         const x = createTensor('float16', [3], float32ArrayToFloat16(Float32Array.from([1.5, -2, 65504])));
+        if (backend.capabilities.device === 'webgpu' && !backend.capabilities.fp16) {
+          const error = await session.run({ x }).catch((e: unknown) => e);
+          expect(InvalidArgumentError.isInstance(error)).toBe(true);
+          expect((error as Error).message).toMatch(
+            /float16 but this WebGPU adapter lacks the shader-f16 feature/,
+          );
+          return;
+        }
         const { y } = await session.run({ x });
         expect(Array.from((y as Tensor<'float32'>).data)).toEqual([1.5, -2, 65504]);
       }));
