@@ -5,8 +5,8 @@ import { createNodeBackend } from './node-backend.js';
 import { fixtures } from './test-support/fixtures.js';
 
 describeBackendConformance('ort-node cpu', () => createNodeBackend({ device: 'cpu' }), fixtures);
+// webgpu: node-backend-webgpu.test.ts (on SwiftShader without a GPU).
 describe.runIf(process.env.IVL_GPU)('on a GPU machine', () => {
-  describeBackendConformance('ort-node webgpu', () => createNodeBackend({ device: 'webgpu' }), fixtures);
   describeBackendConformance('ort-node cuda', () => createNodeBackend({ device: 'cuda' }), fixtures);
 });
 
