@@ -7,6 +7,31 @@ export function promptIds(length, seed = 1) {
     return 1000 + (s % 100_000);
   });
 }
+/**
+ * Greedy timers over a decoder of `@ivl/decoder` (both ivl bench scripts): `prefill(ids)` fills a new
+ * cache and takes the first token; `decode(run, steps)` takes `steps` greedy steps after it. Seconds each.
+ */
+export function greedyTimers(decoder) {
+  const argmax = (logits) => {
+    let best = 0;
+    for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+    return best;
+  };
+  return {
+    async prefill(ids) {
+      const cache = decoder.createCache();
+      const started = performance.now();
+      const first = argmax(await decoder.prefill(cache, ids));
+      return { cache, first, seconds: (performance.now() - started) / 1000 };
+    },
+    async decode(run, steps) {
+      const tokens = [run.first];
+      const started = performance.now();
+      for (let i = 0; i < steps; i++) tokens.push(argmax(await decoder.step(run.cache, tokens.at(-1))));
+      return { tokens, seconds: (performance.now() - started) / 1000 };
+    },
+  };
+}
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** Prints one run's figures as the JSON line llm.bench.mjs reads (the same keys for both runtimes). */

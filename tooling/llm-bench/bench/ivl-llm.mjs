@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createNodeBackend } from '@ivl/backend-node';
 import { createDecoder } from '@ivl/decoder';
 import { modelStoreFromDirectory } from '@ivl/runtime/node';
-import { printRun, promptIds } from './bench-run.mjs';
+import { greedyTimers, printRun, promptIds } from './bench-run.mjs';
 
 const [modelDir, dtype, threads, decodeTokens] = process.argv.slice(2);
 const backend = createNodeBackend({ device: 'cpu', threads: Number(threads) });
@@ -29,17 +29,8 @@ const decoder = createDecoder({
   imageContextTokenId: manifest.tokens.imgContext,
   pastCapacity: manifest.decoderPast === 'capacity' && !backend.capabilities.deviceResidentOutputs,
 });
-const argmax = (logits) => {
-  let best = 0;
-  for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
-  return best;
-};
-const prefill = async (ids) => {
-  const cache = decoder.createCache();
-  const started = performance.now();
-  const first = argmax(await decoder.prefill(cache, ids));
-  return { cache, first, seconds: (performance.now() - started) / 1000 };
-};
+const timers = greedyTimers(decoder);
+const prefill = timers.prefill;
 // Warm-up (first-run allocations), then timed runs.
 (await prefill(promptIds(16))).cache.dispose();
 const short = [];
@@ -52,14 +43,7 @@ for (let r = 0; r < 3; r++) {
 }
 const long = await prefill(promptIds(1829));
 // Greedy steps after a prompt; seconds for all of them.
-const decode = async (run) => {
-  const tokens = [run.first];
-  const started = performance.now();
-  for (let i = 0; i < Number(decodeTokens); i++) {
-    tokens.push(argmax(await decoder.step(run.cache, tokens.at(-1))));
-  }
-  return { tokens, seconds: (performance.now() - started) / 1000 };
-};
+const decode = (run) => timers.decode(run, Number(decodeTokens));
 const afterLong = await decode(long);
 long.cache.dispose();
 const { tokens, seconds: decodeSeconds } = await decode(kept);

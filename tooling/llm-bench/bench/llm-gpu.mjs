@@ -17,7 +17,7 @@ import { convertCheckpoint, writeSyntheticCheckpoint } from '@ivl/convert';
 import { createTensor } from '@ivl/core';
 import { loadModel } from '@ivl/runtime';
 import { modelStoreFromDirectory } from '@ivl/runtime/node';
-import { promptIds } from './bench-run.mjs';
+import { greedyTimers, promptIds } from './bench-run.mjs';
 
 const [devicesArg = 'webgpu', dtypesArg = 'fp16,q4', work = join(tmpdir(), 'ivl-gpu')] =
   process.argv.slice(2);
@@ -90,23 +90,9 @@ async function bench(device, dtype, dir) {
   phase('loaded');
   const vision = { batch1: await visionMs(1), batch4: await visionMs(4) };
   phase('vision timed');
-  const argmax = (logits) => {
-    let best = 0;
-    for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
-    return best;
-  };
-  const prefill = async (ids) => {
-    const cache = decoder.createCache();
-    const t = performance.now();
-    const first = argmax(await decoder.prefill(cache, ids));
-    return { cache, first, seconds: seconds(t) };
-  };
-  const decode = async (run) => {
-    const tokens = [run.first];
-    const t = performance.now();
-    for (let i = 0; i < DECODE_TOKENS; i++) tokens.push(argmax(await decoder.step(run.cache, tokens.at(-1))));
-    return { tokens, seconds: seconds(t) };
-  };
+  const timers = greedyTimers(decoder);
+  const prefill = timers.prefill;
+  const decode = (run) => timers.decode(run, DECODE_TOKENS);
   (await prefill(promptIds(16))).cache.dispose(); // warm-up: first-run allocations, shader compiles
   const short = [];
   let kept;
