@@ -97,7 +97,11 @@ print(sorted(times)[len(times) // 2])
 `;
   try {
     return Number(
-      execFileSync('/usr/bin/python3', ['-c', script, file, String(RUNS)], { encoding: 'utf8' }).trim(),
+      // stderr kept: without numpy or Pillow the reference is reported as not installed.
+      execFileSync('/usr/bin/python3', ['-c', script, file, String(RUNS)], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }).trim(),
     );
   } catch {
     return undefined;
@@ -146,7 +150,7 @@ for (const [width, height] of [
       `${bandwidth.toFixed(1)} GB/s ${boundMs.toFixed(1)} ms (ratio ${(total / boundMs).toFixed(1)}×), into fresh memory ` +
       `${freshMs.toFixed(1)} ms (ratio ${(total / freshMs).toFixed(1)}×); ` +
       (python === undefined
-        ? 'Python reference: not installed'
+        ? 'Python reference: not installed (python3-pil, python3-numpy)'
         : `Python (Pillow+numpy) ${python.toFixed(1)} ms, ${(python / total).toFixed(2)}× ours`),
   );
 }

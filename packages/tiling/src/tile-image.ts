@@ -44,18 +44,43 @@ function checkImage(image: RgbImage, maxPixels: number): void {
   }
 }
 
+// A new buffer's pages are mapped at their first write, and on virtual machines that costs
+// about 1 ms per MB: one write a page does it ahead of the real writes.
+function touchedFloat32Array(length: number): Float32Array {
+  const values = new Float32Array(length);
+  for (let i = 0; i < length; i += 1024) values[i] = 0;
+  return values;
+}
+
+/**
+ * @internal Validates the options for an image of this size and returns a function that makes
+ * the float32 `pixel_values` buffer {@link tileImageInto} will fill, its pages already touched
+ * (undefined where it would not use one: float16, or no WebAssembly kernels). loadImage calls it
+ * while sharp decodes, so that the touching is off the tiling's path.
+ */
+export function pixelValuesPreparer(
+  width: number,
+  height: number,
+  options: TileImageOptions,
+): () => Float32Array | undefined {
+  const plan = planTiles(width, height, options);
+  const { dtype } = pixelValueSettings(options);
+  if (dtype !== 'float32' || !loadWasmKernels()) return () => undefined;
+  return () => touchedFloat32Array(plan.numTiles * 3 * plan.tileSizePx * plan.tileSizePx);
+}
+
 /**
  * The tiles' pixel values straight from the kernels' memory: the source copied there once, the
  * grid image and the thumbnail resized there, each tile normalized out of the grid image in place
  * (no crops), and one copy out. The passes run in bands of rows on the tiling threads
- * (`tilingThreads()`); this thread first-touches the output meanwhile, since on this kind of
- * machine a fresh buffer costs about 1 ms per MB to touch first.
+ * (`tilingThreads()`); this thread first-touches the output meanwhile unless it came prepared.
  */
 function pixelValuesWithWasm(
   kernels: WasmKernels,
   image: RgbImage,
   plan: TilePlan,
   options: PixelValueOptions,
+  prepared: Float32Array | undefined,
 ): Tensor<'float32'> | Tensor<'float16'> {
   const { mean, std, dtype } = pixelValueSettings(options);
   const size = plan.tileSizePx;
@@ -97,11 +122,9 @@ function pixelValuesWithWasm(
   });
   if (thumbnail) normalize(thumbnail.target.offset, size * 3, values + plan.tiles.length * 3 * planeBytes);
   // float16 is converted from the kernels' memory straight into its own new array.
-  let output: Float32Array | undefined;
+  let output = dtype === 'float32' && prepared?.length === length ? prepared : undefined;
   runKernelTasks(kernels, tasks, () => {
-    if (dtype === 'float16') return;
-    output = new Float32Array(length);
-    for (let i = 0; i < length; i += 1024) output[i] = 0;
+    if (dtype === 'float32') output ??= touchedFloat32Array(length);
   });
   const computed = new Float32Array(heap, values, length);
   if (!output) return pixelValuesTensor(computed, [plan.numTiles, 3, size, size], dtype);
@@ -135,12 +158,24 @@ function cutTiles(image: RgbImage, plan: TilePlan): RgbImage[] {
  * @throws {ImageTooLargeError} for images over `maxPixels`
  */
 export function tileImage(image: RgbImage, options: TileImageOptions = {}): TiledImage {
+  return tileImageInto(image, options, undefined);
+}
+
+/**
+ * @internal {@link tileImage}, writing float32 `pixel_values` into `output` where it has their
+ * length (from {@link pixelValuesPreparer}); into a new array otherwise.
+ */
+export function tileImageInto(
+  image: RgbImage,
+  options: TileImageOptions,
+  output: Float32Array | undefined,
+): TiledImage {
   checkImage(image, options.maxPixels ?? DEFAULT_MAX_PIXELS);
   const plan = planTiles(image.width, image.height, options);
   const kernels = loadWasmKernels();
   let tiles: RgbImage[] | undefined = kernels ? undefined : cutTiles(image, plan);
   const pixelValues = kernels
-    ? pixelValuesWithWasm(kernels, image, plan, options)
+    ? pixelValuesWithWasm(kernels, image, plan, options, output)
     : toPixelValues(tiles!, options);
   return {
     plan,

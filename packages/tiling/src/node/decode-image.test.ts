@@ -4,6 +4,7 @@ import { ImageDecodeError, ImageTooLargeError } from '@ivl/core';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { fixturePath, readGolden, sha256 } from '../test-support/fixtures.js';
+import { tileImage } from '../tile-image.js';
 import { decodeImage } from './decode-image.js';
 import { loadImage } from './load-image.js';
 
@@ -111,5 +112,32 @@ describe('loadImage', () => {
   it('should decode and tile in one call', async () => {
     const tiled = await loadImage(fixturePath('edges-1200x700.png'), { maxTiles: 6 });
     expect(tiled.dims).toEqual([7, 3, 448, 448]);
+  });
+
+  it('should give the pixel values of tileImage(decodeImage()), into the buffer it readied while decoding', async () => {
+    const file = fixturePath('edges-1200x700.png');
+    const reference = tileImage(await decodeImage(file), { maxTiles: 6 });
+    const tiled = await loadImage(file, { maxTiles: 6 });
+    expect(sha256(tiled.pixelValues.data)).toBe(sha256(reference.pixelValues.data));
+    const half = await loadImage(file, { maxTiles: 6, dtype: 'float16' });
+    expect(half.pixelValues.data).toEqual(
+      tileImage(await decodeImage(file), { maxTiles: 6, dtype: 'float16' }).pixelValues.data,
+    );
+  });
+
+  it('should tile the turned image when the EXIF orientation is applied (the header size turned too)', async () => {
+    const source = await decodeImage(fixturePath('edges-1200x700.png'));
+    const rotated = await sharp(Buffer.from(source.data), { raw: { width: 1200, height: 700, channels: 3 } })
+      .png()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    const tiled = await loadImage(rotated, { maxTiles: 6, orientation: 'apply' });
+    const reference = tileImage(await decodeImage(rotated, { orientation: 'apply' }), { maxTiles: 6 });
+    expect([tiled.grid.columns, tiled.grid.rows]).toEqual([2, 3]);
+    expect(sha256(tiled.pixelValues.data)).toBe(sha256(reference.pixelValues.data));
+  });
+
+  it('should check the options before decoding anything', async () => {
+    await expect(loadImage(fixturePath('edges-1200x700.png'), { maxTiles: 0 })).rejects.toThrow(/maxTiles/);
   });
 });

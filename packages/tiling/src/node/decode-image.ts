@@ -103,17 +103,32 @@ async function readPixels(
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), info };
 }
 
+/** @internal An image whose header has been read: its size, and a way to decode its pixels. */
+export interface OpenedImage {
+  /** The size the header announces (after the EXIF orientation, when it is applied). */
+  readonly width: number;
+  readonly height: number;
+  /** Starts decoding at once, on sharp's threads, and resolves to the pixels. */
+  decode(): Promise<RgbImage>;
+}
+
+function decodeError(source: string, error: unknown): unknown {
+  if (IvlError.isInstance(error)) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new ImageDecodeError({
+    source,
+    message:
+      `Cannot decode image (${source}): ${reason}. Expected a complete JPEG, PNG, WebP, GIF, TIFF or AVIF image; ` +
+      'check that the file is not truncated or of another format.',
+    cause: error,
+  });
+}
+
 /**
- * Decodes an image file or buffer to 8-bit RGB exactly as Pillow's `Image.open(...).convert('RGB')`:
- * alpha dropped (not composited), palette expanded, ICC profiles ignored, EXIF orientation ignored
- * unless asked for, the first frame of animations. Uses `sharp` (an optional peer dependency).
- *
- * Formats: JPEG (incl. CMYK), PNG (palette, 16-bit, alpha), WebP, GIF, TIFF, AVIF/HEIF.
- *
- * @throws {ImageDecodeError} for missing, unsupported, corrupt or truncated input
- * @throws {ImageTooLargeError} when the header announces more than `maxPixels`
+ * @internal Reads an image's header (checking its format and size) without decoding it, so that
+ * a caller can prepare for its pixels while sharp decodes them (see loadImage).
  */
-export async function decodeImage(input: ImageInput, options: DecodeImageOptions = {}): Promise<RgbImage> {
+export async function openImage(input: ImageInput, options: DecodeImageOptions = {}): Promise<OpenedImage> {
   const { maxPixels = DEFAULT_MAX_PIXELS, orientation = 'ignore', signal } = options;
   if (!Number.isFinite(maxPixels) || maxPixels < 1) {
     throw new InvalidArgumentError({
@@ -134,37 +149,56 @@ export async function decodeImage(input: ImageInput, options: DecodeImageOptions
     typeof input === 'string'
       ? input
       : Buffer.from(input instanceof ArrayBuffer ? new Uint8Array(input) : input);
+  // limitInputPixels is checked by us, so we can throw the typed error with the real size.
+  const open = () =>
+    sharp(data, { limitInputPixels: false, failOn: 'warning', ignoreIcc: true, pages: 1 } as SharpOptions);
+  let metadata: Metadata;
   try {
-    // limitInputPixels is checked by us, so we can throw the typed error with the real size.
-    const open = () =>
-      sharp(data, { limitInputPixels: false, failOn: 'warning', ignoreIcc: true, pages: 1 } as SharpOptions);
-    const metadata = await open().metadata();
-    if (metadata.format === 'svg' || metadata.format === 'pdf') {
-      // Pillow, the reference pipeline, opens neither; and an SVG can pull in other files by path.
-      throw new ImageDecodeError({
-        source,
-        message: `${source} is ${metadata.format.toUpperCase()}, which InternVL's preprocessing (Pillow) does not read. Convert it to PNG or JPEG first.`,
-      });
-    }
-    const width = metadata.width ?? 0;
-    const height = metadata.height ?? 0;
-    if (width * height > maxPixels) throw new ImageTooLargeError({ width, height, limitPixels: maxPixels });
-    throwIfAborted(signal);
-    let pipeline = open();
-    if (orientation === 'apply') pipeline = pipeline.rotate();
-    const { data: rgb, info } = await readPixels(pipeline, metadata);
-    throwIfAborted(signal);
-    assertImageSize(info.width, info.height, maxPixels);
-    return { width: info.width, height: info.height, data: rgb };
+    metadata = await open().metadata();
   } catch (error) {
-    if (IvlError.isInstance(error)) throw error;
-    const reason = error instanceof Error ? error.message : String(error);
+    throw decodeError(source, error);
+  }
+  if (metadata.format === 'svg' || metadata.format === 'pdf') {
+    // Pillow, the reference pipeline, opens neither; and an SVG can pull in other files by path.
     throw new ImageDecodeError({
       source,
-      message:
-        `Cannot decode image (${source}): ${reason}. Expected a complete JPEG, PNG, WebP, GIF, TIFF or AVIF image; ` +
-        'check that the file is not truncated or of another format.',
-      cause: error,
+      message: `${source} is ${metadata.format.toUpperCase()}, which InternVL's preprocessing (Pillow) does not read. Convert it to PNG or JPEG first.`,
     });
   }
+  const width = metadata.width ?? 0;
+  const height = metadata.height ?? 0;
+  if (width * height > maxPixels) throw new ImageTooLargeError({ width, height, limitPixels: maxPixels });
+  throwIfAborted(signal);
+  // EXIF orientations 5 to 8 turn the image a quarter.
+  const turned = orientation === 'apply' && (metadata.orientation ?? 1) >= 5;
+  return {
+    width: turned ? height : width,
+    height: turned ? width : height,
+    async decode() {
+      try {
+        let pipeline = open();
+        if (orientation === 'apply') pipeline = pipeline.rotate();
+        const { data: rgb, info } = await readPixels(pipeline, metadata);
+        throwIfAborted(signal);
+        assertImageSize(info.width, info.height, maxPixels);
+        return { width: info.width, height: info.height, data: rgb };
+      } catch (error) {
+        throw decodeError(source, error);
+      }
+    },
+  };
+}
+
+/**
+ * Decodes an image file or buffer to 8-bit RGB exactly as Pillow's `Image.open(...).convert('RGB')`:
+ * alpha dropped (not composited), palette expanded, ICC profiles ignored, EXIF orientation ignored
+ * unless asked for, the first frame of animations. Uses `sharp` (an optional peer dependency).
+ *
+ * Formats: JPEG (incl. CMYK), PNG (palette, 16-bit, alpha), WebP, GIF, TIFF, AVIF/HEIF.
+ *
+ * @throws {ImageDecodeError} for missing, unsupported, corrupt or truncated input
+ * @throws {ImageTooLargeError} when the header announces more than `maxPixels`
+ */
+export async function decodeImage(input: ImageInput, options: DecodeImageOptions = {}): Promise<RgbImage> {
+  return (await openImage(input, options)).decode();
 }

@@ -1,8 +1,9 @@
-import { type TiledImage, type TileImageOptions, tileImage } from '../tile-image.js';
-import { type DecodeImageOptions, decodeImage, type ImageInput } from './decode-image.js';
+import { pixelValuesPreparer, type TiledImage, type TileImageOptions, tileImageInto } from '../tile-image.js';
+import { type DecodeImageOptions, type ImageInput, openImage } from './decode-image.js';
 
 /**
  * Decodes an image file or buffer and tiles it: the Node counterpart of the official `load_image`.
+ * While sharp decodes (on its own thread), this thread makes the `pixel_values` buffer ready.
  *
  * @example
  * ```ts
@@ -13,5 +14,15 @@ export async function loadImage(
   input: ImageInput,
   options: TileImageOptions & DecodeImageOptions = {},
 ): Promise<TiledImage> {
-  return tileImage(await decodeImage(input, options), options);
+  const opened = await openImage(input, options);
+  // Options are checked here, before any decoding starts.
+  const prepare = pixelValuesPreparer(opened.width, opened.height, options);
+  const decoding = opened.decode();
+  let output: Float32Array | undefined;
+  try {
+    output = prepare();
+  } catch {
+    // Out of memory: tiling allocates again and reports it, once the decoding has settled.
+  }
+  return tileImageInto(await decoding, options, output);
 }

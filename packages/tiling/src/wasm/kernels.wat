@@ -13,67 +13,160 @@
   ;; i32x4.dot_i16x8_s per half sums both taps per channel. Σ p·w = (Σ p·hi)·2^8 + Σ p·lo exactly
   ;; (mod 2^32, as Pillow's int32 sum), so the result is Pillow's bit for bit.
   ;; $pairs: per output pixel, $pairStride bytes of [hi v128, lo v128] pairs from pairWeights();
-  ;; an odd last tap is paired with a zero weight.
+  ;; an odd last tap is paired with a zero weight. The pixels are spread into those lanes by one
+  ;; swizzle whose out-of-range indices (128) give 0: one x86 pshufb, where the same spread as a
+  ;; shuffle with a zero vector compiled to about twice the time of the whole step.
+  ;; Rows go four at a time ($rows4), each pair of weights loaded once for the four (the weights of
+  ;; a whole output row are several hundred KB, read from cache at every row otherwise), then the
+  ;; rest one at a time ($row1). Output rows are $outWidth · 3 bytes, back to back.
   (func (export "horizontal")
     (param $src i32) (param $srcRowBytes i32) (param $rowCount i32) (param $outWidth i32)
     (param $bounds i32) (param $pairs i32) (param $pairStride i32) (param $dst i32)
-    (local $y i32) (local $xx i32) (local $row i32) (local $p i32) (local $kp i32)
-    (local $b i32) (local $k i32) (local $kend i32) (local $out i32) (local $pix v128)
-    (local $hi v128) (local $lo v128)
-    (local.set $out (local.get $dst))
+    (local $y i32) (local $outRowBytes i32)
+    (local.set $outRowBytes (i32.mul (local.get $outWidth) (i32.const 3)))
+    (block $fours_done
+      (loop $fours
+        (br_if $fours_done (i32.gt_u (i32.add (local.get $y) (i32.const 4)) (local.get $rowCount)))
+        (call $rows4
+          (i32.add (local.get $src) (i32.mul (local.get $y) (local.get $srcRowBytes)))
+          (local.get $srcRowBytes) (local.get $outWidth) (local.get $bounds) (local.get $pairs)
+          (local.get $pairStride)
+          (i32.add (local.get $dst) (i32.mul (local.get $y) (local.get $outRowBytes)))
+          (local.get $outRowBytes))
+        (local.set $y (i32.add (local.get $y) (i32.const 4)))
+        (br $fours)))
     (block $rows_done
       (loop $rows
         (br_if $rows_done (i32.ge_u (local.get $y) (local.get $rowCount)))
-        (local.set $row (i32.add (local.get $src) (i32.mul (local.get $y) (local.get $srcRowBytes))))
-        (local.set $b (local.get $bounds))
-        (local.set $k (local.get $pairs))
-        (local.set $xx (i32.const 0))
-        (block $cols_done
-          (loop $cols
-            (br_if $cols_done (i32.ge_u (local.get $xx) (local.get $outWidth)))
-            (local.set $p (i32.add (local.get $row) (i32.mul (i32.load (local.get $b)) (i32.const 3))))
-            ;; (count + 1) >> 1 pairs of 32 bytes.
-            (local.set $kend
-              (i32.add (local.get $k)
-                (i32.shl (i32.shr_u (i32.add (i32.load offset=4 (local.get $b)) (i32.const 1)) (i32.const 1))
-                         (i32.const 5))))
-            (local.set $kp (local.get $k))
-            (local.set $hi (v128.const i32x4 0 0 0 0))
-            (local.set $lo (v128.const i32x4 0 0 0 0))
-            (block $taps_done
-              (loop $taps_loop
-                (br_if $taps_done (i32.ge_u (local.get $kp) (local.get $kend)))
-                (local.set $pix
-                  (i8x16.shuffle 0 16 3 16 1 16 4 16 2 16 5 16 16 16 16 16
-                    (v128.load64_zero (local.get $p)) (v128.const i32x4 0 0 0 0)))
-                (local.set $hi (i32x4.add (local.get $hi) (i32x4.dot_i16x8_s (local.get $pix) (v128.load (local.get $kp)))))
-                (local.set $lo (i32x4.add (local.get $lo) (i32x4.dot_i16x8_s (local.get $pix) (v128.load offset=16 (local.get $kp)))))
-                (local.set $p (i32.add (local.get $p) (i32.const 6)))
-                (local.set $kp (i32.add (local.get $kp) (i32.const 32)))
-                (br $taps_loop)))
-            ;; clamp(acc >> 22, 0, 255) per lane, packed to bytes (written inline: a call per
-            ;; pixel costs as much as the taps).
-            (local.set $hi
-              (i32x4.shr_s
-                (i32x4.add (i32x4.splat (i32.const 2097152))
-                  (i32x4.add (i32x4.shl (local.get $hi) (i32.const 8)) (local.get $lo)))
-                (i32.const 22)))
-            (local.set $hi (i16x8.narrow_i32x4_s (local.get $hi) (local.get $hi)))
-            (local.set $hi (i8x16.narrow_i16x8_u (local.get $hi) (local.get $hi)))
-            ;; 4 bytes, the 4th overwritten by the next pixel; the row's last pixel writes exactly
-            ;; 3, since the next row may be another thread's.
-            (if (i32.lt_u (i32.add (local.get $xx) (i32.const 1)) (local.get $outWidth))
-              (then (v128.store32_lane 0 (local.get $out) (local.get $hi)))
-              (else
-                (v128.store16_lane 0 (local.get $out) (local.get $hi))
-                (v128.store8_lane offset=2 2 (local.get $out) (local.get $hi))))
-            (local.set $out (i32.add (local.get $out) (i32.const 3)))
-            (local.set $b (i32.add (local.get $b) (i32.const 8)))
-            (local.set $k (i32.add (local.get $k) (local.get $pairStride)))
-            (local.set $xx (i32.add (local.get $xx) (i32.const 1)))
-            (br $cols)))
+        (call $row1
+          (i32.add (local.get $src) (i32.mul (local.get $y) (local.get $srcRowBytes)))
+          (local.get $outWidth) (local.get $bounds) (local.get $pairs) (local.get $pairStride)
+          (i32.add (local.get $dst) (i32.mul (local.get $y) (local.get $outRowBytes))))
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $rows))))
+
+  ;; One source row at $row into one output row at $out.
+  (func $row1
+    (param $row i32) (param $outWidth i32) (param $b i32) (param $k i32) (param $pairStride i32)
+    (param $out i32)
+    (local $xx i32) (local $p i32) (local $kp i32) (local $kend i32) (local $pix v128)
+    (local $hi v128) (local $lo v128) (local $spread v128)
+    (local.set $spread (v128.const i8x16 0 128 3 128 1 128 4 128 2 128 5 128 128 128 128 128))
+    (block $cols_done
+      (loop $cols
+        (br_if $cols_done (i32.ge_u (local.get $xx) (local.get $outWidth)))
+        (local.set $p (i32.add (local.get $row) (i32.mul (i32.load (local.get $b)) (i32.const 3))))
+        ;; (count + 1) >> 1 pairs of 32 bytes.
+        (local.set $kend
+          (i32.add (local.get $k)
+            (i32.shl (i32.shr_u (i32.add (i32.load offset=4 (local.get $b)) (i32.const 1)) (i32.const 1))
+                     (i32.const 5))))
+        (local.set $kp (local.get $k))
+        (local.set $hi (v128.const i32x4 0 0 0 0))
+        (local.set $lo (v128.const i32x4 0 0 0 0))
+        (block $taps_done
+          (loop $taps_loop
+            (br_if $taps_done (i32.ge_u (local.get $kp) (local.get $kend)))
+            (local.set $pix
+              (i8x16.swizzle (v128.load64_zero (local.get $p)) (local.get $spread)))
+            (local.set $hi (i32x4.add (local.get $hi) (i32x4.dot_i16x8_s (local.get $pix) (v128.load (local.get $kp)))))
+            (local.set $lo (i32x4.add (local.get $lo) (i32x4.dot_i16x8_s (local.get $pix) (v128.load offset=16 (local.get $kp)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 6)))
+            (local.set $kp (i32.add (local.get $kp) (i32.const 32)))
+            (br $taps_loop)))
+        ;; (hi·2^8 + lo + 2^21) >> 22 per lane, Pillow's rounding, then clamped to 0…255 by the
+        ;; narrowing packs (all written inline here: a call per pixel costs as much as the taps).
+        (local.set $hi (i32x4.shr_s (i32x4.add (i32x4.splat (i32.const 2097152)) (i32x4.add (i32x4.shl (local.get $hi) (i32.const 8)) (local.get $lo))) (i32.const 22)))
+        (local.set $hi (i16x8.narrow_i32x4_s (local.get $hi) (local.get $hi)))
+        (local.set $hi (i8x16.narrow_i16x8_u (local.get $hi) (local.get $hi)))
+        ;; 4 bytes, the 4th overwritten by the next pixel; the row's last pixel writes exactly
+        ;; 3, since the next row may be another thread's.
+        (if (i32.lt_u (i32.add (local.get $xx) (i32.const 1)) (local.get $outWidth))
+          (then (v128.store32_lane 0 (local.get $out) (local.get $hi)))
+          (else
+            (v128.store16_lane 0 (local.get $out) (local.get $hi))
+            (v128.store8_lane offset=2 2 (local.get $out) (local.get $hi))))
+        (local.set $out (i32.add (local.get $out) (i32.const 3)))
+        (local.set $b (i32.add (local.get $b) (i32.const 8)))
+        (local.set $k (i32.add (local.get $k) (local.get $pairStride)))
+        (local.set $xx (i32.add (local.get $xx) (i32.const 1)))
+        (br $cols))))
+
+  ;; Four source rows from $row, $srcRowBytes apart, into four output rows from $out.
+  (func $rows4
+    (param $row i32) (param $srcRowBytes i32) (param $outWidth i32) (param $b i32) (param $k i32)
+    (param $pairStride i32) (param $out i32) (param $outRowBytes i32)
+    (local $xx i32) (local $p i32) (local $kp i32) (local $kend i32) (local $s2 i32) (local $s3 i32)
+    (local $o2 i32) (local $o3 i32) (local $wh v128) (local $wl v128) (local $pix v128)
+    (local $h0 v128) (local $l0 v128) (local $h1 v128) (local $l1 v128)
+    (local $h2 v128) (local $l2 v128) (local $h3 v128) (local $l3 v128) (local $spread v128)
+    (local.set $spread (v128.const i8x16 0 128 3 128 1 128 4 128 2 128 5 128 128 128 128 128))
+    (local.set $s2 (i32.shl (local.get $srcRowBytes) (i32.const 1)))
+    (local.set $s3 (i32.add (local.get $s2) (local.get $srcRowBytes)))
+    (local.set $o2 (i32.shl (local.get $outRowBytes) (i32.const 1)))
+    (local.set $o3 (i32.add (local.get $o2) (local.get $outRowBytes)))
+    (block $cols_done
+      (loop $cols
+        (br_if $cols_done (i32.ge_u (local.get $xx) (local.get $outWidth)))
+        (local.set $p (i32.add (local.get $row) (i32.mul (i32.load (local.get $b)) (i32.const 3))))
+        (local.set $kend
+          (i32.add (local.get $k)
+            (i32.shl (i32.shr_u (i32.add (i32.load offset=4 (local.get $b)) (i32.const 1)) (i32.const 1))
+                     (i32.const 5))))
+        (local.set $kp (local.get $k))
+        (local.set $h0 (v128.const i32x4 0 0 0 0))
+        (local.set $l0 (local.get $h0))
+        (local.set $h1 (local.get $h0))
+        (local.set $l1 (local.get $h0))
+        (local.set $h2 (local.get $h0))
+        (local.set $l2 (local.get $h0))
+        (local.set $h3 (local.get $h0))
+        (local.set $l3 (local.get $h0))
+        (block $taps_done
+          (loop $taps_loop
+            (br_if $taps_done (i32.ge_u (local.get $kp) (local.get $kend)))
+            (local.set $wh (v128.load (local.get $kp)))
+            (local.set $wl (v128.load offset=16 (local.get $kp)))
+            (local.set $pix (i8x16.swizzle (v128.load64_zero (local.get $p)) (local.get $spread)))
+            (local.set $h0 (i32x4.add (local.get $h0) (i32x4.dot_i16x8_s (local.get $pix) (local.get $wh))))
+            (local.set $l0 (i32x4.add (local.get $l0) (i32x4.dot_i16x8_s (local.get $pix) (local.get $wl))))
+            (local.set $pix (i8x16.swizzle (v128.load64_zero (i32.add (local.get $p) (local.get $srcRowBytes))) (local.get $spread)))
+            (local.set $h1 (i32x4.add (local.get $h1) (i32x4.dot_i16x8_s (local.get $pix) (local.get $wh))))
+            (local.set $l1 (i32x4.add (local.get $l1) (i32x4.dot_i16x8_s (local.get $pix) (local.get $wl))))
+            (local.set $pix (i8x16.swizzle (v128.load64_zero (i32.add (local.get $p) (local.get $s2))) (local.get $spread)))
+            (local.set $h2 (i32x4.add (local.get $h2) (i32x4.dot_i16x8_s (local.get $pix) (local.get $wh))))
+            (local.set $l2 (i32x4.add (local.get $l2) (i32x4.dot_i16x8_s (local.get $pix) (local.get $wl))))
+            (local.set $pix (i8x16.swizzle (v128.load64_zero (i32.add (local.get $p) (local.get $s3))) (local.get $spread)))
+            (local.set $h3 (i32x4.add (local.get $h3) (i32x4.dot_i16x8_s (local.get $pix) (local.get $wh))))
+            (local.set $l3 (i32x4.add (local.get $l3) (i32x4.dot_i16x8_s (local.get $pix) (local.get $wl))))
+            (local.set $p (i32.add (local.get $p) (i32.const 6)))
+            (local.set $kp (i32.add (local.get $kp) (i32.const 32)))
+            (br $taps_loop)))
+        ;; As in $row1; row r's pixel lands in bytes 4r … 4r + 2 (byte 4r + 3 is 0).
+        (local.set $pix
+          (i8x16.narrow_i16x8_u
+            (i16x8.narrow_i32x4_s (i32x4.shr_s (i32x4.add (i32x4.splat (i32.const 2097152)) (i32x4.add (i32x4.shl (local.get $h0) (i32.const 8)) (local.get $l0))) (i32.const 22)) (i32x4.shr_s (i32x4.add (i32x4.splat (i32.const 2097152)) (i32x4.add (i32x4.shl (local.get $h1) (i32.const 8)) (local.get $l1))) (i32.const 22)))
+            (i16x8.narrow_i32x4_s (i32x4.shr_s (i32x4.add (i32x4.splat (i32.const 2097152)) (i32x4.add (i32x4.shl (local.get $h2) (i32.const 8)) (local.get $l2))) (i32.const 22)) (i32x4.shr_s (i32x4.add (i32x4.splat (i32.const 2097152)) (i32x4.add (i32x4.shl (local.get $h3) (i32.const 8)) (local.get $l3))) (i32.const 22)))))
+        (if (i32.lt_u (i32.add (local.get $xx) (i32.const 1)) (local.get $outWidth))
+          (then
+            (v128.store32_lane 0 (local.get $out) (local.get $pix))
+            (v128.store32_lane 1 (i32.add (local.get $out) (local.get $outRowBytes)) (local.get $pix))
+            (v128.store32_lane 2 (i32.add (local.get $out) (local.get $o2)) (local.get $pix))
+            (v128.store32_lane 3 (i32.add (local.get $out) (local.get $o3)) (local.get $pix)))
+          (else
+            (v128.store16_lane 0 (local.get $out) (local.get $pix))
+            (v128.store8_lane offset=2 2 (local.get $out) (local.get $pix))
+            (v128.store16_lane 2 (i32.add (local.get $out) (local.get $outRowBytes)) (local.get $pix))
+            (v128.store8_lane offset=2 6 (i32.add (local.get $out) (local.get $outRowBytes)) (local.get $pix))
+            (v128.store16_lane 4 (i32.add (local.get $out) (local.get $o2)) (local.get $pix))
+            (v128.store8_lane offset=2 10 (i32.add (local.get $out) (local.get $o2)) (local.get $pix))
+            (v128.store16_lane 6 (i32.add (local.get $out) (local.get $o3)) (local.get $pix))
+            (v128.store8_lane offset=2 14 (i32.add (local.get $out) (local.get $o3)) (local.get $pix))))
+        (local.set $out (i32.add (local.get $out) (i32.const 3)))
+        (local.set $b (i32.add (local.get $b) (i32.const 8)))
+        (local.set $k (i32.add (local.get $k) (local.get $pairStride)))
+        (local.set $xx (i32.add (local.get $xx) (i32.const 1)))
+        (br $cols))))
 
   ;; 16 bytes of one output row at a time, four i32x4 accumulators; a row's last 16 bytes are
   ;; computed again where the row is not a multiple of 16 long, so nothing past the row is written
