@@ -120,9 +120,10 @@ describe('loadImage', () => {
     const tiled = await loadImage(file, { maxTiles: 6 });
     expect(sha256(tiled.pixelValues.data)).toBe(sha256(reference.pixelValues.data));
     const half = await loadImage(file, { maxTiles: 6, dtype: 'float16' });
-    expect(half.pixelValues.data).toEqual(
-      tileImage(await decodeImage(file), { maxTiles: 6, dtype: 'float16' }).pixelValues.data,
-    );
+    const halfReference = tileImage(await decodeImage(file), { maxTiles: 6, dtype: 'float16' });
+    expect(half.pixelValues.dtype).toBe('float16');
+    // By hash: a deep equality over 4 M elements takes minutes on a loaded machine.
+    expect(sha256(half.pixelValues.data)).toBe(sha256(halfReference.pixelValues.data));
   });
 
   it('should tile the turned image when the EXIF orientation is applied (the header size turned too)', async () => {
