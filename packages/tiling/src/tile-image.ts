@@ -99,37 +99,49 @@ function pixelValuesWithWasm(
   const tasks = new KernelTasks();
   grid.schedule(tasks);
   thumbnail?.schedule(tasks);
-  // Each tile (then the thumbnail) normalized in bands of its rows, into its three planes.
-  const normalize = (first: number, rowBytes: number, at: number) =>
+  // Each tile (then the thumbnail) normalized in bands of its rows, into its three planes: tile
+  // `index`'s tasks are group `index`.
+  const normalize = (first: number, rowBytes: number, index: number) =>
     forEachBand(size, Math.min(4, KernelTasks.bands(size)), (row, rows) =>
-      tasks.add(PHASES.normalize, 2, [
-        first + row * rowBytes,
-        rowBytes,
-        size,
-        rows,
-        tableOffset,
-        at + row * size * 4,
-        planeBytes,
-      ]),
+      tasks.add(
+        PHASES.normalize,
+        2,
+        [
+          first + row * rowBytes,
+          rowBytes,
+          size,
+          rows,
+          tableOffset,
+          values + index * 3 * planeBytes + row * size * 4,
+          planeBytes,
+        ],
+        index,
+      ),
     );
   const gridRowBytes = grid.target.width * 3;
   plan.tiles.forEach((rect, index) => {
-    normalize(
-      grid.target.offset + rect.y * gridRowBytes + rect.x * 3,
-      gridRowBytes,
-      values + index * 3 * planeBytes,
-    );
+    normalize(grid.target.offset + rect.y * gridRowBytes + rect.x * 3, gridRowBytes, index);
   });
-  if (thumbnail) normalize(thumbnail.target.offset, size * 3, values + plan.tiles.length * 3 * planeBytes);
+  if (thumbnail) normalize(thumbnail.target.offset, size * 3, plan.tiles.length);
+  const dims = [plan.numTiles, 3, size, size];
   // float16 is converted from the kernels' memory straight into its own new array.
-  let output = dtype === 'float32' && prepared?.length === length ? prepared : undefined;
-  runKernelTasks(kernels, tasks, () => {
-    if (dtype === 'float32') output ??= touchedFloat32Array(length);
-  });
-  const computed = new Float32Array(heap, values, length);
-  if (!output) return pixelValuesTensor(computed, [plan.numTiles, 3, size, size], dtype);
-  output.set(computed);
-  return pixelValuesTensor(output, [plan.numTiles, 3, size, size], dtype);
+  if (dtype === 'float16') {
+    runKernelTasks(kernels, tasks);
+    return pixelValuesTensor(new Float32Array(heap, values, length), dims, dtype);
+  }
+  let output = prepared?.length === length ? prepared : undefined;
+  const tileLength = 3 * size * size;
+  // Each tile is copied out as soon as it is normalized, while the helpers normalize the next.
+  runKernelTasks(
+    kernels,
+    tasks,
+    () => {
+      output ??= touchedFloat32Array(length);
+    },
+    (tile) =>
+      output!.set(new Float32Array(heap, values + tile * tileLength * 4, tileLength), tile * tileLength),
+  );
+  return pixelValuesTensor(output!, dims, dtype);
 }
 
 /** The tiles as images: the grid crops, then the thumbnail. */

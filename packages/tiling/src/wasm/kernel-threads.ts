@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@ivl/core';
-import { CONTROL, drainTasks, type KernelTasks } from './kernel-tasks.js';
+import { CONTROL, drainTasks, type KernelTasks, MAX_GROUPS } from './kernel-tasks.js';
 import type { WasmKernels } from './load-kernels.js';
 
 // What this file uses of node:worker_threads and node:os, reached through
@@ -90,7 +90,11 @@ function helpers(module: WebAssembly.Module, memory: WebAssembly.Memory): Pool |
   if (threads < 2 || pool?.broken) return undefined;
   const workerThreads = builtin<WorkerThreads>('node:worker_threads');
   if (!workerThreads) return undefined;
-  pool ??= { workers: [], control: new Int32Array(new SharedArrayBuffer(12)), broken: false };
+  pool ??= {
+    workers: [],
+    control: new Int32Array(new SharedArrayBuffer(4 * (3 + MAX_GROUPS))),
+    broken: false,
+  };
   const team = pool;
   try {
     while (team.workers.length < threads - 1) {
@@ -119,16 +123,28 @@ export function helpedTasks(): number {
  * @internal Runs a job's tasks: on this thread alone, or with the helper threads where the
  * kernels' memory is shared. `meanwhile` is work for this thread only, done while the helpers
  * start on the tasks (first-touching the output buffer, which costs as much as a pass here).
- * A helper that has not started yet (the first job starts them) simply takes no task.
+ * `finished(group)` is called on this thread for each group of the job, in order, once its tasks
+ * are done: between tasks of its own, this thread uses the groups already done (copies a tile out)
+ * while the helpers run the rest. A helper that has not started yet (the first job starts them)
+ * simply takes no task.
  */
-export function runKernelTasks(kernels: WasmKernels, job: KernelTasks, meanwhile?: () => void): void {
+export function runKernelTasks(
+  kernels: WasmKernels,
+  job: KernelTasks,
+  meanwhile?: () => void,
+  finished?: (group: number) => void,
+): void {
   const { tasks, starts } = job.encode();
-  const { count } = job;
+  const { count, groupSizes } = job;
   const module = kernels.sharedModule;
   const team = module && count >= MIN_PARALLEL_TASKS ? helpers(module, kernels.memory) : undefined;
+  const alone = () => {
+    drainTasks(kernels, tasks, starts, new Int32Array(CONTROL.groups + groupSizes.length), 0, count);
+  };
   if (!team) {
     meanwhile?.();
-    drainTasks(kernels, tasks, starts, new Int32Array(2), 0, count);
+    alone();
+    for (let group = 0; group < groupSizes.length; group++) finished?.(group);
     return;
   }
   const { control } = team;
@@ -139,22 +155,37 @@ export function runKernelTasks(kernels: WasmKernels, job: KernelTasks, meanwhile
     Atomics.store(control, CONTROL.next, 0);
     Atomics.store(control, CONTROL.done, 0);
   }
+  for (let group = 0; group < groupSizes.length; group++) Atomics.store(control, CONTROL.groups + group, 0);
   for (const worker of team.workers) worker.postMessage({ tasks, starts, base, count });
   meanwhile?.();
-  drainTasks(kernels, tasks, starts, control, base, count);
-  let last = Atomics.load(control, CONTROL.done);
+  let next = 0;
+  let last = -1;
   let since = performance.now();
-  while (last < base + count) {
-    Atomics.wait(control, CONTROL.done, last, 100);
+  for (;;) {
     const done = Atomics.load(control, CONTROL.done);
     if (done !== last) {
       last = done;
       since = performance.now();
-    } else if (performance.now() - since > STALL_MS) {
+    }
+    // A group's count is raised before `done`: once every task is done, so is every group.
+    if (
+      finished &&
+      next < groupSizes.length &&
+      Atomics.load(control, CONTROL.groups + next) === groupSizes[next]
+    ) {
+      finished(next++);
+      continue;
+    }
+    if (done >= base + count) return;
+    // No group to use: run a task (one, where groups are waited for), or wait for the helpers'.
+    if (drainTasks(kernels, tasks, starts, control, base, count, finished ? 1 : count) > 0) continue;
+    if (performance.now() - since > STALL_MS) {
       // Every task writes what it would write on any thread, so running the job again is safe.
       breakPool(pool!);
-      drainTasks(kernels, tasks, starts, new Int32Array(2), 0, count);
+      alone();
+      while (finished && next < groupSizes.length) finished(next++);
       return;
     }
+    Atomics.wait(control, CONTROL.done, done, 100);
   }
 }
