@@ -3,10 +3,19 @@ import { crc32 } from 'node:zlib';
 import { ImageDecodeError, ImageTooLargeError } from '@ivl/core';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import type { RgbImage } from '../rgb-image.js';
 import { fixturePath, readGolden, sha256 } from '../test-support/fixtures.js';
 import { tileImage } from '../tile-image.js';
 import { decodeImage } from './decode-image.js';
 import { loadImage } from './load-image.js';
+
+// The image's pixels as stored, in a PNG whose EXIF orientation (6) says to turn it a quarter.
+function turnedPng(image: RgbImage): Promise<Buffer> {
+  return sharp(Buffer.from(image.data), { raw: { width: image.width, height: image.height, channels: 3 } })
+    .png()
+    .withMetadata({ orientation: 6 })
+    .toBuffer();
+}
 
 interface DecodeCase {
   file: string;
@@ -55,10 +64,7 @@ describe('decodeImage', () => {
 
   it('should ignore EXIF orientation by default and apply it on request', async () => {
     const source = await decodeImage(fixturePath('decode-rgb.png'));
-    const rotated = await sharp(Buffer.from(source.data), { raw: { width: 64, height: 48, channels: 3 } })
-      .png()
-      .withMetadata({ orientation: 6 })
-      .toBuffer();
+    const rotated = await turnedPng(source);
     const stored = await decodeImage(rotated);
     expect([stored.width, stored.height]).toEqual([64, 48]);
     expect(stored.data).toEqual(source.data);
@@ -127,11 +133,7 @@ describe('loadImage', () => {
   });
 
   it('should tile the turned image when the EXIF orientation is applied (the header size turned too)', async () => {
-    const source = await decodeImage(fixturePath('edges-1200x700.png'));
-    const rotated = await sharp(Buffer.from(source.data), { raw: { width: 1200, height: 700, channels: 3 } })
-      .png()
-      .withMetadata({ orientation: 6 })
-      .toBuffer();
+    const rotated = await turnedPng(await decodeImage(fixturePath('edges-1200x700.png')));
     const tiled = await loadImage(rotated, { maxTiles: 6, orientation: 'apply' });
     const reference = tileImage(await decodeImage(rotated, { orientation: 'apply' }), { maxTiles: 6 });
     expect([tiled.grid.columns, tiled.grid.rows]).toEqual([2, 3]);

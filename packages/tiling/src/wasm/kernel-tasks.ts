@@ -44,10 +44,10 @@ export class KernelTasks {
    * they finish, so that the calling thread can use a group's results while others still run.
    */
   add(phase: Phase, kernel: 0 | 1 | 2, args: readonly number[], group = -1): void {
-    this.records.push(phase, kernel, group, ...args, ...Array(8 - args.length).fill(0));
-    this.phaseCounts[phase]!++;
     if (group >= MAX_GROUPS)
       throw new RangeError(`A job has at most ${MAX_GROUPS} groups, got group ${group}.`);
+    this.records.push(phase, kernel, group, ...args, ...Array(8 - args.length).fill(0));
+    this.phaseCounts[phase]!++;
     if (group >= 0) {
       while (this.groupSizes.length <= group) this.groupSizes.push(0);
       this.groupSizes[group]!++;

@@ -138,13 +138,15 @@ export function runKernelTasks(
   const { count, groupSizes } = job;
   const module = kernels.sharedModule;
   const team = module && count >= MIN_PARALLEL_TASKS ? helpers(module, kernels.memory) : undefined;
+  let next = 0;
+  // The whole job on this thread, then the groups not yet used.
   const alone = () => {
     drainTasks(kernels, tasks, starts, new Int32Array(CONTROL.groups + groupSizes.length), 0, count);
+    while (finished && next < groupSizes.length) finished(next++);
   };
   if (!team) {
     meanwhile?.();
     alone();
-    for (let group = 0; group < groupSizes.length; group++) finished?.(group);
     return;
   }
   const { control } = team;
@@ -158,7 +160,6 @@ export function runKernelTasks(
   for (let group = 0; group < groupSizes.length; group++) Atomics.store(control, CONTROL.groups + group, 0);
   for (const worker of team.workers) worker.postMessage({ tasks, starts, base, count });
   meanwhile?.();
-  let next = 0;
   let last = -1;
   let since = performance.now();
   for (;;) {
@@ -183,7 +184,6 @@ export function runKernelTasks(
       // Every task writes what it would write on any thread, so running the job again is safe.
       breakPool(pool!);
       alone();
-      while (finished && next < groupSizes.length) finished(next++);
       return;
     }
     Atomics.wait(control, CONTROL.done, done, 100);
