@@ -161,12 +161,20 @@ export function connectRuntime<Init>(
         wake?.();
       });
       const abort = () => worker.postMessage({ type: 'abort', id });
-      signal?.addEventListener('abort', abort, { once: true });
+      // A stop ends the answer on the page at once: the worker may be inside a step (or the page
+      // behind on its events) for a while yet, and what it sends from now on is not the answer.
+      // Its next call waits for this one's end in the worker's queue, so nothing overlaps.
+      const onAbort = () => {
+        abort();
+        wake?.();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       worker.postMessage({ type: 'chat', id, messages, options: rest }, transferables(messages));
       let finished = false;
       try {
         for (;;) {
-          if (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+          if (queue.length === 0 && !signal?.aborted) await new Promise<void>((resolve) => (wake = resolve));
+          throwIfAborted(signal);
           const message = queue.shift()!;
           if (message.type === 'chat-failed') throw deserializeError(message.error);
           if (message.type !== 'event') continue;
@@ -179,7 +187,7 @@ export function connectRuntime<Init>(
         }
       } finally {
         listeners.delete(id);
-        signal?.removeEventListener('abort', abort);
+        signal?.removeEventListener('abort', onAbort);
         // A reader that stopped early stops the call in the worker too.
         if (!finished) abort();
       }
