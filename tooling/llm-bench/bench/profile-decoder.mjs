@@ -2,6 +2,7 @@
 // model (the bench's), a 103-token prefill then 32 decode steps; prints the top ops per token.
 // IVL_PROFILE_PREFILL=N: N prefills of the prompt instead (after the first), the top ops per prefill.
 //   [IVL_BENCH_PRESET=internvl3_5-1b] [IVL_PROFILE_NODES=8] node bench/profile-decoder.mjs [fp32|q8|q4]
+//   [IVL_PROFILE_MODEL=<converted model directory>]
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -10,9 +11,10 @@ import { benchModel } from '@ivl/test-models';
 
 const dtype = process.argv[2] ?? 'fp32';
 // IVL_BENCH_PRESET=internvl3_5-1b profiles InternVL3.5-1B's Qwen3 instead.
-const { model: modelDir } = await benchModel(dtype, {
-  preset: process.env.IVL_BENCH_PRESET ?? 'internvl2_5-1b',
-});
+// IVL_PROFILE_MODEL=<dir>: a model converted otherwise (e.g. with other converter options).
+const modelDir =
+  process.env.IVL_PROFILE_MODEL ??
+  (await benchModel(dtype, { preset: process.env.IVL_BENCH_PRESET ?? 'internvl2_5-1b' })).model;
 const require = createRequire(import.meta.resolve('@ivl/backend-node'));
 const ort = require('onnxruntime-node');
 const manifest = JSON.parse(readFileSync(join(modelDir, 'ivl.json'), 'utf8'));
