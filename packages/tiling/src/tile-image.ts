@@ -52,6 +52,11 @@ function touchedFloat32Array(length: number): Float32Array {
   return values;
 }
 
+/** How many float32 values the plan's `pixel_values` hold: `[tiles, 3, size, size]`. */
+function pixelValuesLength(plan: TilePlan): number {
+  return plan.numTiles * 3 * plan.tileSizePx * plan.tileSizePx;
+}
+
 /**
  * @internal Validates the options for an image of this size and returns a function that makes
  * the float32 `pixel_values` buffer {@link tileImageInto} will fill, its pages already touched
@@ -66,7 +71,7 @@ export function pixelValuesPreparer(
   const plan = planTiles(width, height, options);
   const { dtype } = pixelValueSettings(options);
   if (dtype !== 'float32' || !loadWasmKernels()) return () => undefined;
-  return () => touchedFloat32Array(plan.numTiles * 3 * plan.tileSizePx * plan.tileSizePx);
+  return () => touchedFloat32Array(pixelValuesLength(plan));
 }
 
 /**
@@ -91,7 +96,7 @@ function pixelValuesWithWasm(
   const thumbnail = plan.thumbnail ? planWasmResize(arena, source, size, size) : undefined;
   const tables = normalizeTables(mean, std);
   const tableOffset = arena.take(tables.byteLength);
-  const length = plan.numTiles * 3 * size * size;
+  const length = pixelValuesLength(plan);
   const values = arena.take(length * 4);
   const heap = arena.reserve();
   new Uint8Array(heap, source.offset, image.data.length).set(image.data);
