@@ -8,7 +8,6 @@ import {
   BackendUnavailableError,
   checkRun,
   type InferenceBackend,
-  InvalidArgumentError,
   ModelLoadError,
   type ModelSource,
   probeModelBytes,
@@ -335,16 +334,17 @@ export function createNodeBackend(settings: NodeBackendSettings = {}): Inference
         inputNames: session.inputNames,
         outputNames: session.outputNames,
         async run(feeds, runOptions = {}) {
-          checkRun({ disposed, described, inputNames: session.inputNames, feeds, signal: runOptions.signal });
-          if (chosen === 'webgpu' && !webgpuHalf) {
-            const half = Object.entries(feeds).find(([, value]) => value.dtype === 'float16');
-            if (half) {
-              throw new InvalidArgumentError({
-                argument: half[0],
-                message: `Input "${half[0]}" is float16 but this WebGPU adapter lacks the shader-f16 feature. Convert it to float32 (or use an fp32 model), or use the cpu device.`,
-              });
-            }
-          }
+          checkRun({
+            disposed,
+            described,
+            inputNames: session.inputNames,
+            feeds,
+            signal: runOptions.signal,
+            ...(chosen === 'webgpu' &&
+              !webgpuHalf && {
+                noFloat16: { reason: 'this WebGPU adapter lacks the shader-f16 feature', otherDevice: 'cpu' },
+              }),
+          });
           let results: ort.InferenceSession.ReturnType;
           try {
             const ortFeeds = toOrtFeeds(module, feeds);

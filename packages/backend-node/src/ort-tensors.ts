@@ -2,6 +2,7 @@ import {
   createTensor,
   type DeviceTensor,
   InvalidArgumentError,
+  isTensorDataType,
   type Tensor,
   type TensorDataType,
   type TensorMap,
@@ -86,23 +87,14 @@ export function fromOrtDeviceTensor(
   };
 }
 
-const KNOWN: ReadonlySet<string> = new Set<TensorDataType>([
-  'float32',
-  'float16',
-  'int64',
-  'int32',
-  'uint8',
-  'bool',
-]);
-
 function knownType(name: string, tensor: ort.Tensor): TensorDataType {
-  if (!KNOWN.has(tensor.type)) {
+  if (!isTensorDataType(tensor.type)) {
     throw new InvalidArgumentError({
       argument: name,
       message: `Output "${name}" has type ${tensor.type}, which ivl does not handle.`,
     });
   }
-  return tensor.type as TensorDataType;
+  return tensor.type;
 }
 
 /** @internal ort.Tensor → core Tensor (no copy). */

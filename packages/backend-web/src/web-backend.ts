@@ -9,6 +9,7 @@ import {
   type DeviceTensor,
   type InferenceBackend,
   InvalidArgumentError,
+  isTensorDataType,
   ModelLoadError,
   type ModelSource,
   probeModelBytes,
@@ -76,15 +77,6 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
     throw new ModelLoadError({ path: url, message: `Fetching ${url} answered HTTP ${response.status}.` });
   return new Uint8Array(await response.arrayBuffer());
 }
-
-const KNOWN: ReadonlySet<string> = new Set<TensorDataType>([
-  'float32',
-  'float16',
-  'int64',
-  'int32',
-  'uint8',
-  'bool',
-]);
 
 /**
  * The ivl backend over onnxruntime-web.
@@ -173,7 +165,7 @@ export function createWebBackend(settings: WebBackendSettings = {}): InferenceBa
   };
 
   const fromOrt = (name: string, tensor: ort.Tensor): Tensor | DeviceTensor => {
-    if (!KNOWN.has(tensor.type))
+    if (!isTensorDataType(tensor.type))
       throw new InvalidArgumentError({
         argument: name,
         message: `Output "${name}" has type ${tensor.type}, which ivl does not handle.`,
@@ -274,16 +266,20 @@ export function createWebBackend(settings: WebBackendSettings = {}): InferenceBa
         inputNames: session.inputNames,
         outputNames: session.outputNames,
         async run(feeds, runOptions = {}) {
-          checkRun({ disposed, described, inputNames: session.inputNames, feeds, signal: runOptions.signal });
-          if (chosen === 'webgpu' && !webgpuHalf) {
-            const half = Object.entries(feeds).find(([, value]) => value.dtype === 'float16');
-            if (half) {
-              throw new InvalidArgumentError({
-                argument: half[0],
-                message: `Input "${half[0]}" is float16 but this WebGPU adapter lacks the shader-f16 feature. Convert it to float32 (or use an fp32 model), or use the wasm device.`,
-              });
-            }
-          }
+          checkRun({
+            disposed,
+            described,
+            inputNames: session.inputNames,
+            feeds,
+            signal: runOptions.signal,
+            ...(chosen === 'webgpu' &&
+              !webgpuHalf && {
+                noFloat16: {
+                  reason: 'this WebGPU adapter lacks the shader-f16 feature',
+                  otherDevice: 'wasm',
+                },
+              }),
+          });
           let results: ort.InferenceSession.ReturnType;
           try {
             const ortFeeds = toOrt(feeds);

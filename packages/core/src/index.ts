@@ -29,5 +29,5 @@ export {
 } from './manifest/model-manifest.js';
 export { float16BitsToFloat32, float32ArrayToFloat16, float32ToFloat16Bits } from './tensor/float16.js';
 export type { Tensor, TensorDataMap, TensorDataType } from './tensor/tensor.js';
-export { createTensor, tensorSize } from './tensor/tensor.js';
+export { createTensor, isTensorDataType, tensorSize } from './tensor/tensor.js';
 export { VERSION } from './version.js';

@@ -1,5 +1,6 @@
 import { AbortedError } from '../errors/aborted-error.js';
 import { InferenceError } from '../errors/inference-error.js';
+import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { IvlError } from '../errors/ivl-error.js';
 import { SessionDisposedError } from '../errors/session-disposed-error.js';
 import { ShapeMismatchError } from '../errors/shape-mismatch-error.js';
@@ -7,7 +8,8 @@ import type { TensorMap } from './inference-backend.js';
 
 /**
  * The checks every backend makes before running a session: not disposed, not aborted, every input
- * fed. Throws the typed error for the first that fails.
+ * fed, and no float16 input where the device cannot compute in it (`noFloat16`: why not, and the
+ * device to use instead). Throws the typed error for the first that fails.
  * @remarks For backend authors.
  */
 export function checkRun({
@@ -16,12 +18,14 @@ export function checkRun({
   inputNames,
   feeds,
   signal,
+  noFloat16,
 }: {
   disposed: boolean;
   described: string;
   inputNames: readonly string[];
   feeds: TensorMap;
   signal?: AbortSignal | undefined;
+  noFloat16?: { readonly reason: string; readonly otherDevice: string } | undefined;
 }): void {
   if (disposed) throw new SessionDisposedError({ session: described });
   if (signal?.aborted) throw new AbortedError({ cause: signal.reason });
@@ -31,6 +35,13 @@ export function checkRun({
       message: `Missing inputs ${missing.join(', ')} for ${described}. Expected: ${inputNames.join(', ')}.`,
       expectedDims: [],
       actualDims: [],
+    });
+  }
+  const half = noFloat16 && Object.entries(feeds).find(([, value]) => value.dtype === 'float16');
+  if (half) {
+    throw new InvalidArgumentError({
+      argument: half[0],
+      message: `Input "${half[0]}" is float16 but ${noFloat16.reason}. Convert it to float32 (or use an fp32 model), or use the ${noFloat16.otherDevice} device.`,
     });
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, ShapeMismatchError } from '../errors/index.js';
 import { float16BitsToFloat32, float32ArrayToFloat16, float32ToFloat16Bits } from './float16.js';
-import { createTensor, tensorSize } from './tensor.js';
+import { createTensor, isTensorDataType, tensorSize } from './tensor.js';
 
 describe('createTensor', () => {
   it('should allocate zeroed data of the right type and size', () => {
@@ -53,5 +53,14 @@ describe('float32ToFloat16Bits', () => {
 
   it('should convert arrays element-wise', () => {
     expect([...float32ArrayToFloat16(Float32Array.from([1, -2, 0.5]))]).toEqual([0x3c00, 0xc000, 0x3800]);
+  });
+});
+
+describe('isTensorDataType', () => {
+  it('should know the element types ivl carries and no others', () => {
+    for (const type of ['float32', 'float16', 'int64', 'int32', 'uint8', 'bool'])
+      expect(isTensorDataType(type)).toBe(true);
+    for (const type of ['int8', 'float64', 'string', 'toString', ''])
+      expect(isTensorDataType(type)).toBe(false);
   });
 });

@@ -33,6 +33,11 @@ const constructors: { [K in TensorDataType]: new (length: number) => TensorDataM
   bool: Uint8Array,
 };
 
+/** Whether `type` (say, an onnxruntime tensor's) is one of the element types ivl's tensors carry. */
+export function isTensorDataType(type: string): type is TensorDataType {
+  return Object.hasOwn(constructors, type);
+}
+
 /**
  * Number of elements of a tensor of shape `dims`.
  * @throws {InvalidArgumentError} when a dimension is not a non-negative integer.
