@@ -81,13 +81,19 @@ export interface RuntimeSettings extends LoadModelOptions {
   readonly store: ModelStore;
   readonly backend: InferenceBackend;
   readonly media: MediaLoader;
-  /** Tiles per vision-encoder run. @default RUNTIME_DEFAULTS.microBatchSize (4) */
+  /**
+   * Tiles per vision-encoder run.
+   * @default RUNTIME_DEFAULTS.cpuMicroBatchSize (1) on CPU devices, RUNTIME_DEFAULTS.microBatchSize (4) on GPUs
+   */
   readonly microBatchSize?: number;
   /** Bytes of image embeddings kept for reuse, least recently used evicted first. @default RUNTIME_DEFAULTS.mediaCacheBytes (256 MiB) */
   readonly mediaCacheBytes?: number;
   /** Conversations whose KV caches are kept for follow-ups (least recently used dropped). @default RUNTIME_DEFAULTS.conversationSlots (1) */
   readonly conversationSlots?: number;
 }
+
+/** The devices that run on the CPU, by the names the backends give (`capabilities.device`). */
+const CPU_DEVICES: ReadonlySet<string> = new Set(['cpu', 'wasm']);
 
 /**
  * Loads a model from a store and composes the stage packages into `chat`. Entry points wrap this:
@@ -104,7 +110,11 @@ export async function createRuntimeFromStore(settings: RuntimeSettings): Promise
     manifest,
     visionEncoder: model.sessions.vision_encoder,
     projector: model.sessions.projector,
-    microBatchSize: settings.microBatchSize ?? RUNTIME_DEFAULTS.microBatchSize,
+    microBatchSize:
+      settings.microBatchSize ??
+      (CPU_DEVICES.has(backend.capabilities.device)
+        ? RUNTIME_DEFAULTS.cpuMicroBatchSize
+        : RUNTIME_DEFAULTS.microBatchSize),
     cacheBytes: settings.mediaCacheBytes ?? RUNTIME_DEFAULTS.mediaCacheBytes,
   });
   // Made on the first constrained call: building XGrammar's vocabulary takes a few hundred ms.

@@ -1,10 +1,11 @@
 // Where the memory of a loaded model goes, stage by stage (Linux): resident anonymous memory (the
 // runtime's own: prepacked weights, caches, activations, the JS heap) and file pages (mapped
-// weights such as the embedding table), after loadModel, prefills of 103 and 1,829 tokens and
+// weights such as the embedding table), after loadModel, one tile through the vision encoder, prefills of 103 and 1,829 tokens and
 // decode steps; then the largest mappings at the end.
 //   [IVL_BENCH_PRESET=internvl3_5-1b] node bench/memory-stages.mjs [fp32|q8|q4]
 import { readFileSync } from 'node:fs';
 import { createNodeBackend } from '@ivl/backend-node';
+import { createTensor } from '@ivl/core';
 import { loadModel, modelStoreFromDirectory } from '@ivl/runtime/node';
 import { benchModel } from '@ivl/test-models';
 import { promptIds } from './bench-run.mjs';
@@ -27,6 +28,21 @@ await backend.init();
 stage('backend');
 const loaded = await loadModel(modelStoreFromDirectory(modelDir), backend, { dtype });
 stage(`loadModel (${dtype})`);
+// Tiles through the vision encoder and projector, as an image chat runs them first: one tile,
+// then a run of 4 (@ivl/vision-encoder's default micro-batch).
+const tiles = (n) =>
+  createTensor(
+    'float32',
+    [n, 3, 448, 448],
+    Float32Array.from({ length: n * 3 * 448 * 448 }, (_, i) => Math.sin(i)),
+  );
+for (const n of [1, 4]) {
+  const { last_hidden_state: features } = await loaded.sessions.vision_encoder.run({
+    pixel_values: tiles(n),
+  });
+  await loaded.sessions.projector.run({ vision_features: features });
+  stage(`vision encoder + projector, ${n} tile${n > 1 ? 's' : ''}`);
+}
 const { decoder } = loaded;
 const short = decoder.createCache();
 await decoder.prefill(short, promptIds(103));

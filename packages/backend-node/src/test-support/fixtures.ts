@@ -13,4 +13,6 @@ export const fixtures = {
   },
   castHalf: fixture('cast-half.onnx'),
   missing: fixture('missing.onnx'),
+  /** y = Σ (x² + x) · x²: three float32 intermediates the size of x. */
+  intermediates: fixture('intermediates.onnx'),
 };
