@@ -28,8 +28,8 @@ await backend.init();
 stage('backend');
 const loaded = await loadModel(modelStoreFromDirectory(modelDir), backend, { dtype });
 stage(`loadModel (${dtype})`);
-// Tiles through the vision encoder and projector, as an image chat runs them first: one tile,
-// then a run of 4 (@ivl/vision-encoder's default micro-batch).
+// Tiles through the vision encoder and projector, as an image chat runs them first: one tile (the
+// runtime's runs on CPU), then a run of 4 (its micro-batch on GPUs, or microBatchSize: 4).
 const tiles = (n) =>
   createTensor(
     'float32',
