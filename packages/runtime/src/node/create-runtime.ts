@@ -33,7 +33,7 @@ export interface CreateRuntimeOptions {
   readonly signal?: AbortSignal;
   /** Where converted checkpoints are kept. @default $XDG_CACHE_HOME/ivl/converted, else ~/.cache/ivl/converted */
   readonly cacheDirectory?: string;
-  /** Tiles per vision-encoder run. @default 4 */
+  /** Tiles per vision-encoder run. @default 1 on the cpu device, 4 on GPUs (RUNTIME_DEFAULTS) */
   readonly microBatchSize?: number;
   /** Bytes of image embeddings kept for reuse (LRU). @default 256 MiB */
   readonly mediaCacheBytes?: number;

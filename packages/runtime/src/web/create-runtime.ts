@@ -15,6 +15,7 @@ export interface CreateWebRuntimeOptions {
   readonly dtype?: ModelDtype;
   readonly onProgress?: (event: LoadProgressEvent) => void;
   readonly signal?: AbortSignal;
+  /** Tiles per vision-encoder run. @default 1 on wasm, 4 on WebGPU (RUNTIME_DEFAULTS) */
   readonly microBatchSize?: number;
   /** Bytes of image embeddings kept for reuse (LRU). @default 256 MiB */
   readonly mediaCacheBytes?: number;
