@@ -334,6 +334,11 @@ export function createNodeBackend(settings: NodeBackendSettings = {}): Inference
       }
       sessions.add(session);
       let disposed = false;
+      // Known once the device is chosen: whether float16 inputs are refused on it.
+      const noFloat16 =
+        chosen === 'webgpu' && !webgpuHalf
+          ? { reason: 'this WebGPU adapter lacks the shader-f16 feature', otherDevice: 'cpu' }
+          : undefined;
       const wrapped: BackendSession = {
         inputNames: session.inputNames,
         outputNames: session.outputNames,
@@ -344,10 +349,7 @@ export function createNodeBackend(settings: NodeBackendSettings = {}): Inference
             inputNames: session.inputNames,
             feeds,
             signal: runOptions.signal,
-            ...(chosen === 'webgpu' &&
-              !webgpuHalf && {
-                noFloat16: { reason: 'this WebGPU adapter lacks the shader-f16 feature', otherDevice: 'cpu' },
-              }),
+            noFloat16,
           });
           let results: ort.InferenceSession.ReturnType;
           try {

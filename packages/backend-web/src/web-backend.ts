@@ -262,6 +262,11 @@ export function createWebBackend(settings: WebBackendSettings = {}): InferenceBa
       }
       sessions.add(session);
       let disposed = false;
+      // Known once the device is chosen: whether float16 inputs are refused on it.
+      const noFloat16 =
+        chosen === 'webgpu' && !webgpuHalf
+          ? { reason: 'this WebGPU adapter lacks the shader-f16 feature', otherDevice: 'wasm' }
+          : undefined;
       const wrapped: BackendSession = {
         inputNames: session.inputNames,
         outputNames: session.outputNames,
@@ -272,13 +277,7 @@ export function createWebBackend(settings: WebBackendSettings = {}): InferenceBa
             inputNames: session.inputNames,
             feeds,
             signal: runOptions.signal,
-            ...(chosen === 'webgpu' &&
-              !webgpuHalf && {
-                noFloat16: {
-                  reason: 'this WebGPU adapter lacks the shader-f16 feature',
-                  otherDevice: 'wasm',
-                },
-              }),
+            noFloat16,
           });
           let results: ort.InferenceSession.ReturnType;
           try {
