@@ -54,6 +54,8 @@ export interface LoadedModel {
 }
 
 const PARTS: readonly ModelPart[] = ['vision_encoder', 'projector', 'embed_tokens', 'decoder_model_merged'];
+/** The parts an image runs through: run rarely, with large intermediates. */
+const IMAGE_PARTS: ReadonlySet<ModelPart> = new Set(['vision_encoder', 'projector']);
 
 async function readJson(
   store: ModelStore,
@@ -138,6 +140,9 @@ export async function loadModel(
       });
       sessions[part] = await backend.createSession(source, {
         ...(deviceOutputs && { deviceOutputs }),
+        // The image parts run once per tile, seconds apart; their intermediates (~160 MB a tile at
+        // InternViT-300M) would otherwise stay held beside the decoder's for the session's life.
+        ...(IMAGE_PARTS.has(part) && { runMemory: 'release' as const }),
         signal: options.signal,
       });
       doneBytes += sizes[index]!;

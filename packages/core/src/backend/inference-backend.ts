@@ -49,6 +49,14 @@ export interface SessionOptions {
   readonly deviceOutputs?: readonly string[];
   /** Threads for operators on CPU-like devices. @default the backend's setting */
   readonly threads?: number;
+  /**
+   * What a run's intermediate memory does after the run. `'keep'`: held for the next run (no
+   * allocation per run: for sessions run often, such as the decoder). `'release'`: given back (for
+   * sessions run rarely with large intermediates, such as the vision encoder, which would otherwise
+   * hold their largest run's memory for the session's life). Backends without such control ignore it.
+   * @default 'keep'
+   */
+  readonly runMemory?: 'keep' | 'release';
   /** Cancels loading. */
   readonly signal?: AbortSignal;
 }
