@@ -1,32 +1,22 @@
 import { createNodeBackend } from '@ivl/backend-node';
-import type { InferenceBackend, ModelPart, SessionOptions } from '@ivl/core';
+import type { ModelPart, SessionOptions } from '@ivl/core';
 import { tinyModel } from '@ivl/test-models';
 import { describe, expect, it } from 'vitest';
+import { seeingBackend } from './__fixtures__/test-helpers.js';
 import { loadModel } from './load-model.js';
 import { modelStoreFromDirectory } from './node/directory-store.js';
-
-/** The real backend, the options of each session it creates seen on the way (by the part's file). */
-function seeingSessionOptions(inner: InferenceBackend, seen: Map<string, SessionOptions | undefined>) {
-  return {
-    ...inner,
-    init: () => inner.init(),
-    get capabilities() {
-      return inner.capabilities;
-    },
-    dispose: () => inner.dispose(),
-    async createSession(model, options) {
-      const file = typeof model === 'object' && !(model instanceof Uint8Array) ? model.model : model;
-      seen.set(String(file), options);
-      return inner.createSession(model, options);
-    },
-  } satisfies InferenceBackend;
-}
 
 describe('loadModel session memory', () => {
   it("should have the image parts give a run's memory back and the LLM parts keep theirs", async () => {
     const { model } = await tinyModel('tiny-qwen2');
     const seen = new Map<string, SessionOptions | undefined>();
-    const backend = seeingSessionOptions(createNodeBackend({ device: 'cpu' }), seen);
+    // Each session's options, by the part's file.
+    const backend = seeingBackend(createNodeBackend({ device: 'cpu' }), {
+      createSession: (source, options) => {
+        const file = typeof source === 'object' && !(source instanceof Uint8Array) ? source.model : source;
+        seen.set(String(file), options);
+      },
+    });
     await backend.init();
     const loaded = await loadModel(modelStoreFromDirectory(model), backend, { dtype: 'fp32' });
     try {

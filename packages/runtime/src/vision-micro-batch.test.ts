@@ -1,35 +1,8 @@
 import { createNodeBackend } from '@ivl/backend-node';
-import type { InferenceBackend, TensorMap } from '@ivl/core';
 import { tinyModel } from '@ivl/test-models';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { syntheticImage } from './__fixtures__/test-helpers.js';
+import { seeingBackend, syntheticImage } from './__fixtures__/test-helpers.js';
 import { createRuntime } from './node/create-runtime.js';
-
-/** The real backend, its sessions' runs seen on the way: the vision encoder's batch sizes. */
-function seeingVisionBatches(inner: InferenceBackend, batches: number[]): InferenceBackend {
-  return {
-    specificationVersion: inner.specificationVersion,
-    name: inner.name,
-    init: () => inner.init(),
-    get capabilities() {
-      return inner.capabilities;
-    },
-    dispose: () => inner.dispose(),
-    async createSession(model, options) {
-      const session = await inner.createSession(model, options);
-      return {
-        inputNames: session.inputNames,
-        outputNames: session.outputNames,
-        run(feeds: TensorMap, runOptions) {
-          const pixels = feeds.pixel_values;
-          if (pixels) batches.push(pixels.dims[0]!);
-          return session.run(feeds, runOptions);
-        },
-        dispose: () => session.dispose(),
-      };
-    },
-  };
-}
 
 describe('vision encoder runs per image', () => {
   let model: string;
@@ -41,7 +14,12 @@ describe('vision encoder runs per image', () => {
     const batches: number[] = [];
     const runtime = await createRuntime({
       model,
-      backend: seeingVisionBatches(createNodeBackend({ device: 'cpu' }), batches),
+      // The vision encoder's batch sizes, as its runs see them.
+      backend: seeingBackend(createNodeBackend({ device: 'cpu' }), {
+        run: (feeds) => {
+          if (feeds.pixel_values) batches.push(feeds.pixel_values.dims[0]!);
+        },
+      }),
       ...options,
     });
     try {

@@ -66,12 +66,13 @@ for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
 }
 const byFile = new Map();
 for (const m of mappings) {
-  if (m.name.startsWith('[') || !byFile.has(m.name))
-    byFile.set(m.name.startsWith('[') ? Symbol() : m.name, m);
-  else {
-    byFile.get(m.name).kb += m.kb;
-    byFile.get(m.name).count++;
-  }
+  // [heap] and each [anon] on its own; a file's mappings summed.
+  const key = m.name.startsWith('[') ? m : m.name;
+  const sum = byFile.get(key);
+  if (sum) {
+    sum.kb += m.kb;
+    sum.count++;
+  } else byFile.set(key, m);
 }
 console.log('largest mappings:');
 for (const { name, kb, count } of [...byFile.values()].sort((a, b) => b.kb - a.kb).slice(0, 8))

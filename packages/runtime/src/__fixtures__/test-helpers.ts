@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { InferenceBackend, ModelSource, RunOptions, SessionOptions, TensorMap } from '@ivl/core';
 import {
   loadCheckpointWeights,
   pixelShuffleReference,
@@ -9,6 +10,41 @@ import {
   visionForward,
 } from '@ivl/reference';
 import type { RgbImage } from '@ivl/tiling';
+
+/**
+ * The real backend, what the code under test asks of it seen on the way: each session's model
+ * source and options as it is created, and each run's feeds.
+ */
+export function seeingBackend(
+  inner: InferenceBackend,
+  seen: {
+    readonly createSession?: (model: ModelSource, options: SessionOptions | undefined) => void;
+    readonly run?: (feeds: TensorMap, options: RunOptions | undefined) => void;
+  },
+): InferenceBackend {
+  return {
+    specificationVersion: inner.specificationVersion,
+    name: inner.name,
+    init: () => inner.init(),
+    get capabilities() {
+      return inner.capabilities;
+    },
+    dispose: () => inner.dispose(),
+    async createSession(model, options) {
+      seen.createSession?.(model, options);
+      const session = await inner.createSession(model, options);
+      return {
+        inputNames: session.inputNames,
+        outputNames: session.outputNames,
+        run(feeds, runOptions) {
+          seen.run?.(feeds, runOptions);
+          return session.run(feeds, runOptions);
+        },
+        dispose: () => session.dispose(),
+      };
+    },
+  };
+}
 
 /** A seeded noisy gradient: different seeds give different pixels of the same size. */
 export function syntheticImage(width: number, height: number, seed: number): RgbImage {
