@@ -87,7 +87,7 @@ export function partSourceOf(model, part, dtype = 'fp32') {
  * The benchmarks' model: a real shape (InternVL2.5-1B by default, or InternVL3.5-1B) with seeded
  * synthetic weights (one checkpoint), converted to `dtype` once and kept in the temp directory
  * under a key of the converter's build. Conversions under older keys are removed (each is gigabytes).
- * @param {'fp32' | 'fp16' | 'q8' | 'q4'} dtype
+ * @param {import('@ivl/core').ModelDtype} dtype
  * @param {{ log?: (line: string) => void, preset?: 'internvl2_5-1b' | 'internvl3_5-1b' }} [options]
  * @returns {Promise<{ checkpoint: string, model: string }>}
  */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { internlm2Tokenizer, internvlQwen2Tokenizer } from '@ivl/synthetic-tokenizers';
+import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertCheckpoint } from './convert-checkpoint.js';
 import { writeSyntheticCheckpoint } from './synthetic/write-synthetic-checkpoint.js';
@@ -25,10 +26,14 @@ const FP16_TOLERANCE = { vision: 2e-2, projector: 2e-3, logits: 5e-3 };
 // DESIGN.md's example for int4 logits is 0.99. The synthetic weights are uniform, the hardest case
 // for 4 bits (min/max is already near-optimal, so range fitting gains little); activations in fp32
 // (accuracy_level 0) measured the same, so the rounding of the weights is the whole error.
+// int8 (8-bit weights per output channel, activations 8 bits per token, integer GEMM; the head and
+// the embedding table as in q8): vision 1.000000, projector 0.999927, logits 0.999812.
 const QUANTIZED_COSINE = {
   q8: { vision: 0.9999, projector: 0.9995, embeddings: 0.99998, logits: 0.999 },
+  int8: { vision: 0.9999, projector: 0.9995, embeddings: 0.99998, logits: 0.999 },
   q4: { vision: 0.9999, projector: 0.99, embeddings: 0.99998, logits: 0.985 },
 } as const;
+const { onnx } = onnxProto;
 const root = mkdtempSync(join(tmpdir(), 'ivl-convert-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -190,14 +195,24 @@ describe('convertCheckpoint on other layouts', () => {
   });
 });
 
-describe('convertCheckpoint to block-quantized weights (MatMulNBits)', () => {
-  it.each(['q8', 'q4'] as const)(
+describe('convertCheckpoint to quantized weights (MatMulNBits, integer GEMM)', () => {
+  it.each(['q8', 'q4', 'int8'] as const)(
     'should stay within the stated similarity of the fp32 reference at %s',
     async (dtype) => {
       // F32 source weights, so the quantization is the only rounding.
       const checkpoint = join(root, 'sharded-hf');
       const model = join(root, `${dtype}-ivl`);
       await convertCheckpoint(checkpoint, model, { dtype });
+      // Which kernel each dtype's linear layers run: the decoder's layers, and its output head.
+      const decoderOps = onnx.ModelProto.decode(
+        readFileSync(join(model, 'onnx', `decoder_model_merged_${dtype}.onnx`)),
+      ).graph!.node!.map((node) => node.opType);
+      const count = (op: string) => decoderOps.filter((type) => type === op).length;
+      const layers = JSON.parse(readFileSync(join(model, 'ivl.json'), 'utf8')).dims.layers;
+      // Per layer: the fused QKV, the attention output, the fused gate/up and the down projection.
+      expect([count('MatMulNBits'), count('MatMulInteger')]).toEqual(
+        dtype === 'int8' ? [1, 4 * layers] : [4 * layers + 1, 0],
+      );
       const vision = await visionParity('node', model, checkpoint, { tiles: 1, suffix: `_${dtype}` });
       const decoder = await decoderParity('node', model, checkpoint, QWEN_PROMPT, {
         steps: 4,
@@ -213,7 +228,8 @@ describe('convertCheckpoint to block-quantized weights (MatMulNBits)', () => {
       expect(vision.projectorCosine).toBeGreaterThanOrEqual(bounds.projector);
       expect(worstLogits).toBeGreaterThanOrEqual(bounds.logits);
       expect(worstEmbeds).toBeGreaterThanOrEqual(bounds.embeddings);
-      // The browser's onnxruntime runs the same quantized ops (GatherBlockQuantized, MatMulNBits).
+      // The browser's onnxruntime runs the same quantized ops (GatherBlockQuantized, MatMulNBits,
+      // MatMulInteger).
       const web = await decoderParity('web', model, checkpoint, QWEN_PROMPT, {
         steps: 1,
         suffix: `_${dtype}`,

@@ -7,7 +7,9 @@ import {
   float32ArrayToFloat16,
   InvalidArgumentError,
   type LlmFamily,
+  MODEL_DTYPES,
   MODEL_FORMAT_VERSION,
+  type ModelDtype,
   type ModelManifest,
   type ModelPart,
   type ModelPartFiles,
@@ -26,9 +28,12 @@ import { buildTokenizerJson } from './tokenizer/build-tokenizer-json.js';
 export interface ConvertOptions {
   /**
    * Weight storage: `fp32`; `fp16` (fp32 compute); `q8` / `q4`: linear layers as ORT `MatMulNBits`
-   * with block-wise (32) 8- or 4-bit weights and fp32 activations, everything else fp32. @default 'fp32'
+   * with block-wise (32) 8- or 4-bit weights and fp32 activations, everything else fp32; `int8`:
+   * linear layers with 8-bit weights per output channel and activations quantized to 8 bits per
+   * token at run time, through onnxruntime's integer GEMM (the LLM's output head and the token
+   * embedding table as in `q8`). @default 'fp32'
    */
-  readonly dtype?: 'fp32' | 'fp16' | 'q8' | 'q4';
+  readonly dtype?: ModelDtype;
   /** Replace an existing output directory. @default false */
   readonly overwrite?: boolean;
   /** Progress: a stage name and fraction in [0, 1] of the whole conversion. */
@@ -135,6 +140,12 @@ export async function convertCheckpoint(
       throw new AbortedError({ message: 'The conversion was aborted.', cause: signal.reason });
   };
   throwIfAborted();
+  if (!MODEL_DTYPES.includes(dtype)) {
+    throw new InvalidArgumentError({
+      argument: 'dtype',
+      message: `Expected one of ${MODEL_DTYPES.join(', ')}, got ${String(dtype)}.`,
+    });
+  }
   if (
     inPlaceAttentionMinBytes !== undefined &&
     !(Number.isFinite(inPlaceAttentionMinBytes) && inPlaceAttentionMinBytes >= 0)
@@ -160,7 +171,9 @@ export async function convertCheckpoint(
       ? { bits: 4 as const, blockSize: 32 }
       : dtype === 'q8'
         ? { bits: 8 as const, blockSize: 32 }
-        : undefined;
+        : dtype === 'int8'
+          ? { bits: 8 as const, blockSize: 32, integerGemm: true }
+          : undefined;
   const totalWork = spec.vision.layers + spec.llm.layers + 4;
   let done = 0;
   const progress = (stage: string) => onProgress?.({ stage, fraction: Math.min(1, done / totalWork) });

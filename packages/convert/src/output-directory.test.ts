@@ -63,6 +63,16 @@ describe('convertCheckpoint and the data it must not destroy', () => {
     }
   });
 
+  it('should refuse a dtype it does not know, before any work', async () => {
+    // From JavaScript, where the type does not hold callers to the list.
+    const out = join(root, 'never-written');
+    const dtype = 'int4' as unknown as 'q4';
+    expect(await refused(convertCheckpoint(checkpoint, out, { dtype }))).toMatch(
+      /Expected one of fp32, fp16, q8, q4, int8, got int4/,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('should not replace an existing folder that is not an earlier output, even with overwrite', async () => {
     const mine = join(root, 'my-documents');
     mkdirSync(mine);

@@ -22,6 +22,7 @@ export type {
 } from './manifest/model-manifest.js';
 export {
   LLM_FAMILIES,
+  MODEL_DTYPES,
   MODEL_FORMAT_VERSION,
   partBytes,
   partSource,

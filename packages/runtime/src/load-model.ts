@@ -1,6 +1,7 @@
 import {
   type BackendSession,
   type InferenceBackend,
+  MODEL_DTYPES,
   type ModelDtype,
   ModelLoadError,
   type ModelManifest,
@@ -33,7 +34,7 @@ export interface LoadProgressEvent {
 
 /** Options of {@link loadModel}. */
 export interface LoadModelOptions {
-  /** Which converted weights to use. @default the first of fp32, fp16, q8, q4 the model has */
+  /** Which converted weights to use. @default the first of fp32, fp16, q8, q4, int8 the model has */
   readonly dtype?: ModelDtype;
   readonly onProgress?: (event: LoadProgressEvent) => void;
   readonly signal?: AbortSignal;
@@ -94,7 +95,7 @@ export async function loadModel(
 ): Promise<LoadedModel> {
   const manifest = parseManifest(await readJson(store, 'ivl.json', true), store.location);
   const available = manifest.files.decoder_model_merged ?? {};
-  const has = (['fp32', 'fp16', 'q8', 'q4'] as ModelDtype[]).filter((d) => available[d] !== undefined);
+  const has = MODEL_DTYPES.filter((d) => available[d] !== undefined);
   const dtype = options.dtype ?? has[0];
   if (!dtype || PARTS.some((part) => !manifest.files[part]?.[dtype])) {
     throw new ModelLoadError({

@@ -27,6 +27,7 @@ const byDtype = v.object({
   fp16: v.optional(partFiles),
   q8: v.optional(partFiles),
   q4: v.optional(partFiles),
+  int8: v.optional(partFiles),
 });
 const channels = v.pipe(v.array(v.number()), v.length(3));
 

@@ -54,7 +54,7 @@ export interface RuntimeStats {
 /** A loaded InternVL model you can chat with. */
 export interface Runtime {
   readonly manifest: ModelManifest;
-  /** The weights in use (fp32, fp16, q8, q4). */
+  /** The weights in use (fp32, fp16, q8, q4, int8). */
   readonly dtype: ModelDtype;
   readonly backend: InferenceBackend;
   readonly stats: RuntimeStats;

@@ -1,8 +1,9 @@
 // pnpm --filter @ivl/llm-bench bench: ivl's LLM stage against llama.cpp on this machine, in one run.
 // The InternVL2.5-1B LLM shape (Qwen2.5-0.5B: 24 layers, 896 wide, 14/2 heads; or InternVL3.5-1B's
 // Qwen3-0.6B with IVL_BENCH_PRESET=internvl3_5-1b) with the same
-// synthetic weights in both: our converter's ONNX (fp32, q8, q4) and a GGUF our writer makes from
-// the same checkpoint (F32, Q8_0, Q4_0; the output head at 8 bits in q4 for both). Each runtime
+// synthetic weights in both: our converter's ONNX (fp32, q8, q4, int8) and a GGUF our writer makes
+// from the same checkpoint (F32, Q8_0, Q4_0; the output head at 8 bits in q4 for both; int8, 8 bits
+// per channel with activations 8 bits per token, against Q8_0, whose activations are 8 bits too). Each runtime
 // runs in its own process, 2 threads, on the same token ids, twice, alternating which goes first
 // (IVL_BENCH_ROUNDS), best of the runs; printed per dtype:
 //   prefill tokens/s of a 103- and a 1,829-token prompt (including the first greedy token),
@@ -19,7 +20,10 @@ import { memoryBandwidth } from '@ivl/test-models/memory-bandwidth';
 import { writeLlmGguf } from '../dist/index.js';
 
 const THREADS = Number(process.env.IVL_BENCH_THREADS ?? 2);
-const DTYPES = (process.env.IVL_BENCH_DTYPES ?? 'fp32,q8,q4').split(',');
+const DTYPES = (process.env.IVL_BENCH_DTYPES ?? 'fp32,q8,q4,int8').split(',');
+// The peer's weights for each of ours: int8 against llama.cpp's 8-bit format.
+const GGUF_DTYPE = { fp32: 'fp32', q8: 'q8', q4: 'q4', int8: 'q8' };
+const GGUF_NAME = { fp32: 'F32', q8: 'Q8_0', q4: 'Q4_0' };
 const DECODE_TOKENS = 64;
 // This machine drifts ±20 % within minutes: each runtime runs this many times, the order
 // alternating (ivl first, then llama.cpp first, …), and each figure is its best run.
@@ -64,16 +68,17 @@ const f = (value, digits = 1) => value.toFixed(digits);
 const rows = [];
 for (const dtype of DTYPES) {
   const { model: modelDir } = await benchModel(dtype, { preset: PRESET });
-  const ggufName = `ivl-bench-gguf-${PRESET}-${dtype}-${writerHash}.gguf`;
+  const ggufDtype = GGUF_DTYPE[dtype];
+  const ggufName = `ivl-bench-gguf-${PRESET}-${ggufDtype}-${writerHash}.gguf`;
   const gguf = join(tmpdir(), ggufName);
   // Bounded: the files of an older writer or checkpoint go (each is up to 2.5 GB).
   for (const name of readdirSync(tmpdir())) {
-    if (name.startsWith(`ivl-bench-gguf-${PRESET}-${dtype}-`) && name !== ggufName)
+    if (name.startsWith(`ivl-bench-gguf-${PRESET}-${ggufDtype}-`) && name !== ggufName)
       rmSync(join(tmpdir(), name));
   }
   if (!existsSync(gguf)) {
-    console.log(`writing the ${dtype} GGUF (once)…`);
-    await writeLlmGguf(checkpoint, gguf, dtype);
+    console.log(`writing the ${ggufDtype} GGUF (once)…`);
+    await writeLlmGguf(checkpoint, gguf, ggufDtype);
   }
   const manifest = JSON.parse(readFileSync(join(modelDir, 'ivl.json'), 'utf8'));
   const decoderFiles = manifest.files.decoder_model_merged[dtype];
@@ -117,7 +122,7 @@ for (const dtype of DTYPES) {
   const bound = bandwidth / ivlBytes;
   const same = ivl.tokens.findIndex((token, i) => token !== llama.tokens[i]);
   console.log(
-    `${dtype}: memory bandwidth ${f(bandwidth / 1e9)} GB/s (${THREADS} threads); LLM weights read per token ${f(ivlBytes / 1e9, 2)} GB → decode bound ${f(bound)} tokens/s`,
+    `${dtype} (llama.cpp ${GGUF_NAME[ggufDtype]}): memory bandwidth ${f(bandwidth / 1e9)} GB/s (${THREADS} threads); LLM weights read per token ${f(ivlBytes / 1e9, 2)} GB → decode bound ${f(bound)} tokens/s`,
   );
   console.log(
     `  prefill 103:  ivl ${f(ivl.prefill103, 0)} tokens/s, llama.cpp ${f(llama.prefill103, 0)}, ivl ÷ llama.cpp ${f(ivl.prefill103 / llama.prefill103, 2)}×`,

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createNodeBackend, type NodeDevice } from '@ivl/backend-node';
-import { InvalidArgumentError } from '@ivl/core';
+import { InvalidArgumentError, type ModelDtype } from '@ivl/core';
 import type { ChatMessage, ChatOptions, ChatResult, ContentPart, Runtime } from '@ivl/runtime';
 import { createRuntime } from '@ivl/runtime/node';
 import { drawGrounding } from '../draw-grounding.js';
@@ -24,7 +24,7 @@ export interface ChatCommandOptions {
   readonly think?: boolean;
   readonly device: string;
   readonly threads?: number;
-  readonly dtype?: 'fp32' | 'fp16' | 'q8' | 'q4';
+  readonly dtype?: ModelDtype;
   /** A JSON schema file the answer must follow (constrained decoding). */
   readonly jsonSchema?: string;
   /** Draw the answer's grounded boxes on the (first) image into this PNG. */
@@ -49,7 +49,7 @@ export async function openRuntime(
   device: string,
   threads: number | undefined,
   output: Output,
-  dtype?: 'fp32' | 'fp16' | 'q8' | 'q4',
+  dtype?: ModelDtype,
   signal?: AbortSignal,
 ): Promise<Runtime> {
   const progress = createModelProgress(output);

@@ -1,9 +1,10 @@
 import { convertCheckpoint } from '@ivl/convert';
+import type { ModelDtype } from '@ivl/core';
 import { createProgress, formatBytes } from '../progress.js';
 import type { Output } from './chat.js';
 
 export interface ConvertCommandOptions {
-  readonly dtype: 'fp32' | 'fp16' | 'q8' | 'q4';
+  readonly dtype: ModelDtype;
   readonly force?: boolean;
   /** Draw a progress bar (on a terminal), else print progress lines. */
   readonly progress?: boolean;

@@ -1,11 +1,11 @@
-import { InvalidArgumentError } from '@ivl/core';
+import { InvalidArgumentError, type ModelDtype } from '@ivl/core';
 import { type CachedModel, listCachedModels, prepareModel, removeCachedModels } from '@ivl/runtime/node';
 import { createModelProgress, formatBytes } from '../progress.js';
 import type { Output } from './chat.js';
 
 export interface PullCommandOptions {
   readonly revision?: string;
-  readonly dtype: 'fp32' | 'fp16' | 'q8' | 'q4';
+  readonly dtype: ModelDtype;
   readonly json?: boolean;
   readonly signal?: AbortSignal;
 }

@@ -246,7 +246,7 @@ export async function buildDecoderGraph(
   // Tied models (Qwen3-0.6B's InternVL3.5-1B) read the embedding table as the head.
   const head = tensorNames.head;
   // The output head stays at 8 bits in q4 models: logits are read off it directly.
-  const logits = g.linear(last, head, await read(head), V, D, { minBits: 8 });
+  const logits = g.linear(last, head, await read(head), V, D, { minBits: 8, blockwise: true });
   g.output(logits, 'logits', 'float32', ['batch', 'num_logits', V]);
 }
 

@@ -2,17 +2,19 @@ import { InvalidArgumentError } from '@ivl/core';
 import onnxProto from 'onnx-proto';
 import { transposeWeight } from '../graphs/transpose-weight.js';
 import { quantizeBlockwise } from './quantize-blockwise.js';
+import { quantizePerChannel } from './quantize-per-channel.js';
 import type { WeightSink } from './weight-sink.js';
 
 const { onnx } = onnxProto;
 
 /** Element types used in our graphs. */
-export type ElementType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8';
+export type ElementType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8' | 'int8';
 
 /** ONNX `TensorProto.DataType` codes. */
 export const ONNX_TYPE: Readonly<Record<ElementType, number>> = {
   float32: 1,
   uint8: 2,
+  int8: 3,
   int32: 6,
   int64: 7,
   bool: 9,
@@ -90,13 +92,24 @@ export class GraphBuilder {
     private readonly sink: WeightSink,
     /** Storage type of weights; float16 weights are cast to float32 in the graph (fp32 compute). */
     private readonly weightType: 'float32' | 'float16' = 'float32',
-    /** Linear layers as ORT `MatMulNBits` with block-wise 4- or 8-bit weights (activations stay fp32). */
-    private readonly quantization?: { readonly bits: 4 | 8; readonly blockSize: number },
+    /**
+     * Linear layers as ORT `MatMulNBits` with block-wise 4- or 8-bit weights (activations stay
+     * fp32), or with `integerGemm` through the integer GEMM (see {@link GraphBuilder.linear}).
+     * `blockSize` is also the 8-bit token embedding table's.
+     */
+    private readonly quantization?: {
+      readonly bits: 4 | 8;
+      readonly blockSize: number;
+      readonly integerGemm?: boolean;
+    },
   ) {}
 
   /**
    * `x @ Wᵀ` for a PyTorch Linear weight `[out, in]`: a MatMul over the transposed weight, or a
-   * `MatMulNBits` over block-quantized codes when the builder quantizes.
+   * `MatMulNBits` over block-quantized codes when the builder quantizes, or with `integerGemm` an
+   * integer GEMM over 8-bit codes per output channel. `minBits`: at least these bits; `blockwise`:
+   * `MatMulNBits` even under `integerGemm` (the output head, which runs on one row a step, where
+   * finer scales cost nothing and the integer GEMM has nothing to gain).
    */
   linear(
     x: string,
@@ -104,7 +117,7 @@ export class GraphBuilder {
     weight: Float32Array,
     outFeatures: number,
     inFeatures: number,
-    { minBits = 0 } = {},
+    { minBits = 0, blockwise = false } = {},
   ): string {
     if (!this.quantization) {
       return this.op('MatMul', [
@@ -112,6 +125,8 @@ export class GraphBuilder {
         this.weight(name, transposeWeight(weight, outFeatures, inFeatures), [inFeatures, outFeatures]),
       ]);
     }
+    if (this.quantization.integerGemm && !blockwise)
+      return this.integerLinear(x, name, weight, outFeatures, inFeatures);
     const blockSize = this.quantization.blockSize;
     const bits = Math.max(this.quantization.bits, minBits) as 4 | 8;
     const q = quantizeBlockwise(weight, outFeatures, inFeatures, bits, blockSize);
@@ -136,6 +151,34 @@ export class GraphBuilder {
       },
       'com.microsoft',
     );
+  }
+
+  /**
+   * `x @ Wᵀ` as onnxruntime's u8·s8 integer GEMM (`MatMulInteger`), which uses VNNI's `vpdpbusd`
+   * and AMX tiles where the CPU has them: `MatMulNBits` runs its prefills (M > 1) at about the
+   * float32 GEMM's rate. The weight is 8 bits per output channel; the activations are quantized at
+   * run time to 8 bits per row, i.e. per token, so a token with large activations costs only its
+   * own precision (per tensor, as `DynamicQuantizeMatMul` does, it would cost every token's).
+   */
+  private integerLinear(
+    x: string,
+    name: string,
+    weight: Float32Array,
+    outFeatures: number,
+    inFeatures: number,
+  ) {
+    const q = quantizePerChannel(weight, outFeatures, inFeatures);
+    const codes = this.external(`${name}.int8`, q.codes, [inFeatures, outFeatures], 'int8');
+    const scales = this.external(`${name}.scales`, q.scales, [outFeatures], 'float32');
+    const rowMax = this.op('ReduceMax', [this.op('Abs', [x])], { axes: { ints: [-1] }, keepdims: { i: 1 } });
+    // Each row's largest magnitude maps to ±127 (an all-zero row must not divide by zero), held
+    // as uint8 about 128: the A operand of the fast u8·s8 kernels.
+    const rowScale = this.op('Mul', [this.op('Max', [rowMax, this.scalar(1e-30)]), this.scalar(1 / 127)]);
+    const shifted = this.op('Add', [this.op('Round', [this.op('Div', [x, rowScale])]), this.scalar(128)]);
+    const activations = this.op('Cast', [shifted], { to: { i: ONNX_TYPE.uint8 } });
+    const sums = this.op('MatMulInteger', [activations, codes, this.scalar(128, 'uint8')]);
+    const product = this.op('Cast', [sums], { to: { i: ONNX_TYPE.float32 } });
+    return this.op('Mul', [this.op('Mul', [product, rowScale]), scales]);
   }
 
   /**
@@ -209,11 +252,14 @@ export class GraphBuilder {
   /** Writes an initializer's bytes to the weight sink and records where they are. */
   private external(
     name: string,
-    data: Float32Array | Uint8Array,
+    data: Float32Array | Uint8Array | Int8Array,
     dims: readonly number[],
-    type: 'float32' | 'float16' | 'uint8',
+    type: 'float32' | 'float16' | 'uint8' | 'int8',
   ): string {
-    const stored = this.sink.append(data, type === 'uint8' ? 'raw' : type);
+    const stored = this.sink.append(
+      data instanceof Int8Array ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data,
+      type === 'uint8' || type === 'int8' ? 'raw' : type,
+    );
     this.initializers.push({
       name,
       dims: [...dims],

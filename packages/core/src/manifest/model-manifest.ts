@@ -21,8 +21,16 @@ export const usesSentencePiece = (family: LlmFamily): boolean =>
 /** Vision encoder of an InternVL checkpoint: InternViT-300M or InternViT-6B. */
 export type VisionVariant = '300m' | '6b';
 
-/** Storage type of one converted model file. */
-export type ModelDtype = 'fp32' | 'fp16' | 'q8' | 'q4';
+/**
+ * Storage type of one converted model file: `fp32`; `fp16` (fp32 compute); `q8` / `q4`: linear
+ * layers with 8- or 4-bit weights in blocks of 32 (onnxruntime's `MatMulNBits`); `int8`: linear
+ * layers with 8-bit weights per output channel and activations quantized to 8 bits per token at
+ * run time, multiplied by onnxruntime's integer GEMM (fast on CPUs with VNNI or AMX).
+ */
+export type ModelDtype = 'fp32' | 'fp16' | 'q8' | 'q4' | 'int8';
+
+/** Every {@link ModelDtype}, in the order a model's default is picked from those it has. */
+export const MODEL_DTYPES: readonly ModelDtype[] = ['fp32', 'fp16', 'q8', 'q4', 'int8'];
 
 /** The parts of an ivl model directory, each an ONNX file under `onnx/`. */
 export type ModelPart = 'vision_encoder' | 'projector' | 'embed_tokens' | 'decoder_model_merged';
