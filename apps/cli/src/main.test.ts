@@ -97,12 +97,25 @@ describe('ivl convert', () => {
 
   it('should convert to int8 and answer about an image with those weights', async () => {
     const checkpoint = join(workDir, 'tiny-hf-int8');
-    await writeSyntheticCheckpoint(checkpoint, 'tiny-qwen2', { seed: 2, tokenizer: internvlQwen2Tokenizer() });
+    await writeSyntheticCheckpoint(checkpoint, 'tiny-qwen2', {
+      seed: 2,
+      tokenizer: internvlQwen2Tokenizer(),
+    });
     const out = join(workDir, 'tiny-ivl-int8');
     const converted = await run('convert', checkpoint, out, '--dtype', 'int8');
     expect(converted.code).toBe(0);
     expect(converted.output).toContain('onnx/decoder_model_merged_int8.onnx');
-    const chat = await run('chat', '-m', out, '-i', sample, '--max-new-tokens', '3', '--json', 'What is this?');
+    const chat = await run(
+      'chat',
+      '-m',
+      out,
+      '-i',
+      sample,
+      '--max-new-tokens',
+      '3',
+      '--json',
+      'What is this?',
+    );
     expect(chat.code, chat.errors).toBe(0);
     const answer = JSON.parse(chat.output);
     expect(answer.usage).toMatchObject({ imageTokens: 2304, generatedTokens: 3 });

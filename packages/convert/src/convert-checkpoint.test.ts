@@ -210,7 +210,7 @@ describe('convertCheckpoint to quantized weights (MatMulNBits, integer GEMM)', (
       const count = (op: string) => decoderOps.filter((type) => type === op).length;
       const layers = JSON.parse(readFileSync(join(model, 'ivl.json'), 'utf8')).dims.layers;
       // Per layer: the fused QKV, the attention output, the fused gate/up and the down projection.
-      expect([count('MatMulNBits'), count('MatMulInteger')]).toEqual(
+      expect([count('MatMulNBits'), count('MatMulIntegerToFloat')]).toEqual(
         dtype === 'int8' ? [1, 4 * layers] : [4 * layers + 1, 0],
       );
       const vision = await visionParity('node', model, checkpoint, { tiles: 1, suffix: `_${dtype}` });
