@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { writeSyntheticCheckpoint } from '@ivl/convert';
 import { internvlQwen2Tokenizer } from '@ivl/synthetic-tokenizers';
 import sharp from 'sharp';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from './main.js';
 
 const sample = fileURLToPath(new URL('../assets/sample.jpg', import.meta.url));
@@ -77,12 +77,16 @@ describe('ivl tiles', () => {
 });
 
 describe('ivl convert', () => {
-  it('should convert a checkpoint and print a summary of the files written', async () => {
-    const checkpoint = join(workDir, 'tiny-hf');
+  // One checkpoint for the conversions below (they only read it).
+  const checkpoint = join(workDir, 'tiny-hf');
+  beforeAll(async () => {
     await writeSyntheticCheckpoint(checkpoint, 'tiny-qwen2', {
       seed: 2,
       tokenizer: internvlQwen2Tokenizer(),
     });
+  });
+
+  it('should convert a checkpoint and print a summary of the files written', async () => {
     const out = join(workDir, 'tiny-ivl');
     const { code, output } = await run('convert', checkpoint, out, '--dtype', 'fp16');
     expect(code).toBe(0);
@@ -96,11 +100,6 @@ describe('ivl convert', () => {
   });
 
   it('should convert to int8 and answer about an image with those weights', async () => {
-    const checkpoint = join(workDir, 'tiny-hf-int8');
-    await writeSyntheticCheckpoint(checkpoint, 'tiny-qwen2', {
-      seed: 2,
-      tokenizer: internvlQwen2Tokenizer(),
-    });
     const out = join(workDir, 'tiny-ivl-int8');
     const converted = await run('convert', checkpoint, out, '--dtype', 'int8');
     expect(converted.code).toBe(0);

@@ -229,7 +229,7 @@ describe('convertCheckpoint to quantized weights (MatMulNBits, integer GEMM)', (
       expect(worstLogits).toBeGreaterThanOrEqual(bounds.logits);
       expect(worstEmbeds).toBeGreaterThanOrEqual(bounds.embeddings);
       // The browser's onnxruntime runs the same quantized ops (GatherBlockQuantized, MatMulNBits,
-      // MatMulInteger).
+      // QuantizeLinear, MatMulIntegerToFloat).
       const web = await decoderParity('web', model, checkpoint, QWEN_PROMPT, {
         steps: 1,
         suffix: `_${dtype}`,

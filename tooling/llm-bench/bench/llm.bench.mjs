@@ -17,13 +17,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchModel } from '@ivl/test-models';
 import { memoryBandwidth } from '@ivl/test-models/memory-bandwidth';
-import { writeLlmGguf } from '../dist/index.js';
+import { MATRIX_TYPE, writeLlmGguf } from '../dist/index.js';
 
 const THREADS = Number(process.env.IVL_BENCH_THREADS ?? 2);
 const DTYPES = (process.env.IVL_BENCH_DTYPES ?? 'fp32,q8,q4,int8').split(',');
 // The peer's weights for each of ours: int8 against llama.cpp's 8-bit format.
 const GGUF_DTYPE = { fp32: 'fp32', q8: 'q8', q4: 'q4', int8: 'q8' };
-const GGUF_NAME = { fp32: 'F32', q8: 'Q8_0', q4: 'Q4_0' };
 const DECODE_TOKENS = 64;
 // This machine drifts ±20 % within minutes: each runtime runs this many times, the order
 // alternating (ivl first, then llama.cpp first, …), and each figure is its best run.
@@ -122,7 +121,7 @@ for (const dtype of DTYPES) {
   const bound = bandwidth / ivlBytes;
   const same = ivl.tokens.findIndex((token, i) => token !== llama.tokens[i]);
   console.log(
-    `${dtype} (llama.cpp ${GGUF_NAME[ggufDtype]}): memory bandwidth ${f(bandwidth / 1e9)} GB/s (${THREADS} threads); LLM weights read per token ${f(ivlBytes / 1e9, 2)} GB → decode bound ${f(bound)} tokens/s`,
+    `${dtype} (llama.cpp ${MATRIX_TYPE[ggufDtype]}): memory bandwidth ${f(bandwidth / 1e9)} GB/s (${THREADS} threads); LLM weights read per token ${f(ivlBytes / 1e9, 2)} GB → decode bound ${f(bound)} tokens/s`,
   );
   console.log(
     `  prefill 103:  ivl ${f(ivl.prefill103, 0)} tokens/s, llama.cpp ${f(llama.prefill103, 0)}, ivl ÷ llama.cpp ${f(ivl.prefill103 / llama.prefill103, 2)}×`,

@@ -7,7 +7,8 @@ import { type GgufTensor, type GgufValue, writeGguf } from './gguf-writer.js';
 /** Weight types of the GGUF, named as our dtypes: fp32 → F32, q8 → Q8_0, q4 → Q4_0. */
 export type GgufDtype = 'fp32' | 'q8' | 'q4';
 
-const MATRIX_TYPE: Record<GgufDtype, GgmlType> = { fp32: 'F32', q8: 'Q8_0', q4: 'Q4_0' };
+/** The GGML type of the weight matrices a file of each dtype holds. */
+export const MATRIX_TYPE: Record<GgufDtype, GgmlType> = { fp32: 'F32', q8: 'Q8_0', q4: 'Q4_0' };
 /** general.file_type (llama_ftype): ALL_F32, MOSTLY_Q8_0, MOSTLY_Q4_0. */
 const FILE_TYPE: Record<GgufDtype, number> = { fp32: 0, q8: 7, q4: 2 };
 

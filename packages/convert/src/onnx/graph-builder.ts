@@ -154,7 +154,7 @@ export class GraphBuilder {
   }
 
   /**
-   * `x @ Wᵀ` as onnxruntime's u8·s8 integer GEMM (`MatMulInteger`), which uses VNNI's `vpdpbusd`
+   * `x @ Wᵀ` as onnxruntime's u8·s8 integer GEMM (`MatMulIntegerToFloat`), which uses VNNI's `vpdpbusd`
    * and AMX tiles where the CPU has them: `MatMulNBits` runs its prefills (M > 1) at about the
    * float32 GEMM's rate. The weight is 8 bits per output channel; the activations are quantized at
    * run time to 8 bits per row, i.e. per token, so a token with large activations costs only its

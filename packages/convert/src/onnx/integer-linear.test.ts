@@ -8,7 +8,7 @@ import { GraphBuilder } from './graph-builder.js';
 import { createWeightSink } from './weight-sink.js';
 
 // One linear layer as the int8 dtype builds it (8-bit weights per output channel, activations
-// quantized per token at run time, onnxruntime's MatMulInteger), on rows of very different scales:
+// quantized per token at run time, onnxruntime's MatMulIntegerToFloat), on rows of very different scales:
 // each row must keep its own precision, which activations quantized per tensor would not (the
 // large row's scale would round the small row to zero).
 const K = 256;
