@@ -2,7 +2,7 @@
 // runtime's own: prepacked weights, caches, activations, the JS heap) and file pages (mapped
 // weights such as the embedding table), after loadModel, one tile through the vision encoder, prefills of 103 and 1,829 tokens and
 // decode steps; then the largest mappings at the end.
-//   [IVL_BENCH_PRESET=internvl3_5-1b] node bench/memory-stages.mjs [fp32|q8|q4]
+//   [IVL_BENCH_PRESET=internvl3_5-1b] node bench/memory-stages.mjs [fp32|q8|q4|int8]
 import { readFileSync } from 'node:fs';
 import { createNodeBackend } from '@ivl/backend-node';
 import { createTensor } from '@ivl/core';

@@ -1,7 +1,7 @@
 // Where a decode step's time goes: onnxruntime's profiler over the decoder of one converted
 // model (the bench's), a 103-token prefill then 32 decode steps; prints the top ops per token.
 // IVL_PROFILE_PREFILL=N: N prefills of the prompt instead (after the first), the top ops per prefill.
-//   [IVL_BENCH_PRESET=internvl3_5-1b] [IVL_PROFILE_NODES=8] node bench/profile-decoder.mjs [fp32|q8|q4]
+//   [IVL_BENCH_PRESET=internvl3_5-1b] [IVL_PROFILE_NODES=8] node bench/profile-decoder.mjs [fp32|q8|q4|int8]
 //   [IVL_PROFILE_MODEL=<converted model directory>]
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
